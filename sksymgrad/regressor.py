@@ -1,0 +1,370 @@
+"""SymbolicGradientRegressor: scikit-learn face of the search engine."""
+
+import sys
+import warnings
+
+import numpy as np
+import sympy
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import DataConversionWarning
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .export import expression_gradients, expression_values, to_latex
+from .search.engine import SearchSettings, run_search
+from .search.losses import direction_targets, pointwise_direction_loss
+from .search.operators import (
+    DEFAULT_BINARY_OPERATORS,
+    DEFAULT_UNARY_OPERATORS,
+    OPERATORS,
+    resolve_operators,
+)
+from .search.pareto import select_equation
+from .utils.validation import ParamErrors, check_constant_columns, check_finite_columns
+
+__all__ = ["SymbolicGradientRegressor"]
+
+_STRATEGIES = ("linear", "evolution")
+
+
+class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
+    """Closed-form expressions whose gradient directions match target gradients.
+
+    ``fit(X, G)`` with ``G`` of shape (n_samples, n_features) searches for
+    ``h(x)`` minimising ``mean_i (1 - |cos(grad h(x_i), G_i)|)``: the concept
+    behind a neuron, whatever monotone function the neuron wraps around it.
+    ``fit(X, y)`` with ``y`` of shape (n_samples,) does ordinary symbolic
+    regression (``1 - R^2`` after the best affine rescaling), e.g. as a
+    baseline.
+
+    The search runs a linear-in-parameters path first (term libraries in
+    complexity tiers, coefficients from a reweighted eigenproblem, every pair
+    of terms scored, beam search, rounding to simple numbers), then, if no
+    exact fit was found, an evolutionary search over expression trees. Both
+    feed one Pareto front of complexity against loss.
+
+    Parameters
+    ----------
+    binary_operators : sequence of str or Operator, default=None
+        ``None`` means ``("+", "-", "*", "/")``.
+    unary_operators : sequence of str or Operator, default=None
+        ``None`` means ``("square", "cube", "sqrt", "exp", "log", "sin",
+        "cos", "inv", "neg")``.
+    maxsize : int, default=20
+        Largest complexity (node count) the evolutionary search builds.
+    max_terms : int, default=6
+        Most terms of a linear-in-parameters candidate.
+    max_degree : int, default=3
+        Highest degree of the polynomial terms in the linear library.
+    strategies : tuple of str, default=("linear", "evolution")
+        Which strategies run, fastest first; evolution only runs when the
+        linear path found no fit below ``early_stop_loss``.
+    niterations : int, default=20
+        Generations of the evolutionary search.
+    populations : int, default=4
+        Number of islands.
+    population_size : int, default=40
+    parsimony : float, default=0.02
+        Per-node penalty added to ``log(loss)`` in tournaments.
+    model_selection : {'best', 'accuracy', 'score'}, default='best'
+        How :attr:`best_index_` is chosen from the front (PySR's rules).
+    early_stop_loss : float, default=1e-12
+        Stop as soon as a candidate's loss is below this.
+    rounding_rtol : float, default=None
+        Relative loss increase allowed when rounding coefficients to simple
+        numbers; ``None`` means ``3 * n_terms / n_eff`` (what noise explains).
+    gradient_rtol : float, default=1e-3
+        Target gradients with a norm below ``gradient_rtol`` times the median
+        norm carry no direction and are left out (the count is in
+        :attr:`n_points_dropped_`).
+    sign : {'point', 'global'}, default='point'
+        ``'point'``: the loss ignores the sign of each gradient; ``'global'``:
+        one sign for all points.
+    max_time : float, default=60
+        Wall-clock cap in seconds. When it is hit the result depends on the
+        machine's speed; budgets in ``niterations`` are reproducible.
+    random_state : int, RandomState instance or None, default=None
+    n_jobs : int, default=1
+        Processes for the evolutionary islands (joblib).
+    verbose : int, default=0
+        Show a progress bar with the current best loss.
+
+    Attributes
+    ----------
+    equations_ : pandas.DataFrame
+        The Pareto front: ``complexity, loss, score, equation, sympy_format,
+        source``.
+    best_index_ : int
+        Row of :attr:`equations_` chosen by ``model_selection``.
+    expression_ : sympy.Expr
+        The selected expression.
+    objective_ : str
+        ``'gradient'`` or ``'value'``.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` had string column names.
+    symbols_ : list of sympy.Symbol
+        One real symbol per feature, named after the columns.
+    n_points_used_ : int
+    n_points_dropped_ : int
+        Points whose target gradient was degenerate.
+    history_ : list of dict
+        Per strategy: seconds and best loss.
+
+    See Also
+    --------
+    GradientSymbolicInterpreter : trains a network and interprets its neurons.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksymgrad import SymbolicGradientRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-1, 1, size=(200, 2))
+    >>> G = 2 * X  # gradient of x0**2 + x1**2
+    >>> reg = SymbolicGradientRegressor(max_time=10, random_state=0).fit(X, G)
+    >>> reg.sympy()
+    x0**2 + x1**2
+    """
+
+    def __init__(
+        self,
+        *,
+        binary_operators=None,
+        unary_operators=None,
+        maxsize=20,
+        max_terms=6,
+        max_degree=3,
+        strategies=_STRATEGIES,
+        niterations=20,
+        populations=4,
+        population_size=40,
+        parsimony=0.02,
+        model_selection="best",
+        early_stop_loss=1e-12,
+        rounding_rtol=None,
+        gradient_rtol=1e-3,
+        sign="point",
+        max_time=60,
+        random_state=None,
+        n_jobs=1,
+        verbose=0,
+    ):
+        self.binary_operators = binary_operators
+        self.unary_operators = unary_operators
+        self.maxsize = maxsize
+        self.max_terms = max_terms
+        self.max_degree = max_degree
+        self.strategies = strategies
+        self.niterations = niterations
+        self.populations = populations
+        self.population_size = population_size
+        self.parsimony = parsimony
+        self.model_selection = model_selection
+        self.early_stop_loss = early_stop_loss
+        self.rounding_rtol = rounding_rtol
+        self.gradient_rtol = gradient_rtol
+        self.sign = sign
+        self.max_time = max_time
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def _validate_params(self):
+        errors = ParamErrors(type(self).__name__)
+
+        def positive_int(name, minimum=1):
+            value = getattr(self, name)
+            errors.check(
+                isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= minimum,
+                f"{name} must be an integer >= {minimum}, got {value!r}",
+            )
+
+        for name in ("maxsize", "max_terms", "niterations", "populations", "population_size"):
+            positive_int(name)
+        positive_int("max_degree", 2)
+        errors.check(
+            self.model_selection in ("best", "accuracy", "score"),
+            f"model_selection must be 'best', 'accuracy' or 'score', got {self.model_selection!r}",
+        )
+        errors.check(self.sign in ("point", "global"), f"sign must be 'point' or 'global', got {self.sign!r}")
+        strategies = (self.strategies,) if isinstance(self.strategies, str) else tuple(self.strategies)
+        unknown = [s for s in strategies if s not in _STRATEGIES]
+        errors.check(not unknown and strategies, f"strategies must be a non-empty subset of {_STRATEGIES}, got {self.strategies!r}")
+        for name in ("parsimony", "early_stop_loss", "gradient_rtol"):
+            value = getattr(self, name)
+            errors.check(isinstance(value, (int, float)) and value >= 0, f"{name} must be a number >= 0, got {value!r}")
+        errors.check(
+            self.max_time is None or (isinstance(self.max_time, (int, float)) and self.max_time > 0),
+            f"max_time must be a positive number of seconds or None, got {self.max_time!r}",
+        )
+        errors.check(
+            self.rounding_rtol is None or (isinstance(self.rounding_rtol, (int, float)) and self.rounding_rtol >= 0),
+            f"rounding_rtol must be None or a number >= 0, got {self.rounding_rtol!r}",
+        )
+        binary = unary = ()
+        try:
+            binary = resolve_operators(
+                DEFAULT_BINARY_OPERATORS if self.binary_operators is None else self.binary_operators, 2
+            )
+        except ValueError as exc:
+            errors.messages.append(str(exc))
+        try:
+            unary = resolve_operators(DEFAULT_UNARY_OPERATORS if self.unary_operators is None else self.unary_operators, 1)
+        except ValueError as exc:
+            errors.messages.append(str(exc))
+        errors.raise_if_any()
+        return SearchSettings(
+            binary_ops=binary,
+            unary_ops=unary,
+            maxsize=self.maxsize,
+            max_terms=self.max_terms,
+            max_degree=self.max_degree,
+            strategies=strategies,
+            niterations=self.niterations,
+            populations=self.populations,
+            population_size=self.population_size,
+            parsimony=self.parsimony,
+            early_stop_loss=self.early_stop_loss,
+            rounding_rtol=self.rounding_rtol,
+            max_time=self.max_time,
+            n_jobs=self.n_jobs,
+            sign=self.sign,
+        )
+
+    def fit(self, X, y, sample_weight=None):
+        """Search expressions for gradient directions ``y`` (n, d) or values ``y`` (n,).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Points; DataFrame column names become the formula's symbols.
+        y : array-like of shape (n_samples, n_features) or (n_samples,)
+            Target gradients (direction objective) or values (value objective).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Relative importance of the points.
+
+        Returns
+        -------
+        self
+        """
+        settings = self._validate_params()
+        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64)
+        names = getattr(self, "feature_names_in_", None)
+        if X.shape[0] < 2:
+            raise ValueError(f"{type(self).__name__} needs at least 2 samples, got 1 sample.")
+        check_constant_columns(X, names)
+        y = np.asarray(y, dtype=float)
+        d = X.shape[1]
+        if y.ndim == 2 and y.shape[1] == 1 and d != 1:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected; it is treated as values "
+                "(value objective). Pass gradients as an array of shape (n_samples, n_features).",
+                DataConversionWarning,
+                stacklevel=2,
+            )
+            y = y.ravel()
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y.ravel()
+        if y.ndim == 2 and y.shape[1] != d:
+            raise ValueError(
+                f"y has shape {y.shape}: pass target gradients of shape (n_samples, {d}) for the "
+                f"gradient-direction objective, or values of shape (n_samples,) for value regression."
+            )
+        check_finite_columns(y if y.ndim == 2 else y[:, None], None if y.ndim == 1 else names, what="y")
+        w = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        if w.shape != (len(X),) or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+            raise ValueError(
+                f"sample_weight must be {len(X)} finite non-negative numbers with a positive sum, got shape {w.shape}"
+            )
+
+        self.symbols_ = [sympy.Symbol(str(n), real=True) for n in (names if names is not None else [f"x{j}" for j in range(d)])]
+        self.objective_ = "gradient" if y.ndim == 2 else "value"
+        if self.objective_ == "gradient":
+            mask, target = direction_targets(y, rtol=self.gradient_rtol)
+            Xs, ws = X[mask], w[mask]
+            if ws.sum() <= 0:
+                raise ValueError("every point with a usable gradient has sample_weight 0")
+        else:
+            mask, target, Xs, ws = np.ones(len(X), bool), y, X, w
+        self.n_points_used_ = int(mask.sum())
+        self.n_points_dropped_ = int((~mask).sum())
+
+        ops = dict(OPERATORS)
+        ops.update({op.name: op for op in settings.binary_ops + settings.unary_ops})
+        bar = None
+        if self.verbose:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=None, desc="symbolic search", file=sys.stderr, bar_format="{desc}: {postfix} [{elapsed}]")
+        progress = (lambda msg: (bar.set_postfix_str(msg), bar.update(0))) if bar is not None else None
+        seed = check_random_state(self.random_state).randint(2**31)
+        try:
+            front, self.history_ = run_search(Xs, target, ws, self.objective_, ops, settings, self.symbols_, seed, progress)
+        finally:
+            if bar is not None:
+                bar.close()
+        if len(front) == 0:
+            raise ValueError(
+                "the search found no valid expression (every candidate was undefined on these points). "
+                "Allow more operators, or check the data."
+            )
+        self.equations_ = front.drop(columns=["tree"]).reset_index(drop=True)
+        self.best_index_ = int(select_equation(self.equations_, self.model_selection))
+        self.expression_ = self.equations_.loc[self.best_index_, "sympy_format"]
+        return self
+
+    def _expr(self, index):
+        check_is_fitted(self)
+        if index is None:
+            return self.expression_
+        if index not in self.equations_.index:
+            raise IndexError(f"index {index!r} is not a row of equations_ (0..{len(self.equations_) - 1})")
+        return self.equations_.loc[index, "sympy_format"]
+
+    def sympy(self, index=None):
+        """The selected expression, or row ``index`` of :attr:`equations_`."""
+        return self._expr(index)
+
+    def latex(self, index=None, precision=3):
+        """LaTeX of the selected expression (floats to ``precision`` digits)."""
+        return to_latex(self._expr(index), precision)
+
+    def predict(self, X, index=None):
+        """Values ``h(X)`` of the selected expression (or row ``index``)."""
+        expr = self._expr(index)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return expression_values(expr, self.symbols_, X)
+
+    def score(self, X, y, sample_weight=None):
+        """Mean ``|cos|`` between formula and target gradients, or R^2 for values.
+
+        With ``y`` of shape (n_samples, n_features) this is the gradient
+        agreement (1 is perfect, 0 orthogonal on average); with ``y`` of shape
+        (n_samples,) it is the coefficient of determination of :meth:`predict`.
+        """
+        check_is_fitted(self)
+        y = np.asarray(y, dtype=float)
+        if y.ndim == 2 and y.shape[1] == self.n_features_in_ and self.n_features_in_ > 1:
+            X = validate_data(self, X, reset=False, dtype=np.float64)
+            grad = expression_gradients(self.expression_, self.symbols_, X)
+            mask, N = direction_targets(y, rtol=self.gradient_rtol)
+            per_point = 1.0 - pointwise_direction_loss(grad[mask], N, self.sign)
+            w = None if sample_weight is None else np.asarray(sample_weight, dtype=float)[mask]
+            return float(np.average(per_point, weights=w))
+        return super().score(X, y, sample_weight=sample_weight)
+
+    def summary(self):
+        """The Pareto front as text, the selected row marked with ``>>>>``."""
+        check_is_fitted(self)
+        lines = [f"{'':4} {'complexity':>10} {'loss':>11} {'score':>8}  equation"]
+        for i, row in self.equations_.iterrows():
+            mark = ">>>>" if i == self.best_index_ else ""
+            lines.append(f"{mark:4} {row.complexity:>10d} {row.loss:>11.3e} {row.score:>8.3f}  {row.equation}")
+        return "\n".join(lines)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = False
+        return tags
+

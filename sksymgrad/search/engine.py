@@ -1,0 +1,242 @@
+"""Run the search strategies, fastest first, and merge them into one front."""
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+
+from .evolution import EvolutionConfig, evolve
+from .expressions import evaluate_value, to_sympy
+from .library import build_term_library
+from .linear import DirectionProblem, ValueProblem, beam_search, round_coefficients, term_matrix
+from .pareto import LOSS_FLOOR, equations_frame, pareto_front
+from .simplify import simplest_form, sympy_complexity
+
+__all__ = ["SearchSettings", "run_search", "linear_tree"]
+
+
+@dataclass
+class SearchSettings:
+    """Resolved settings of one search (built by the regressor in ``fit``)."""
+
+    binary_ops: tuple
+    unary_ops: tuple
+    maxsize: int = 20
+    max_terms: int = 6
+    max_degree: int = 3
+    strategies: tuple = ("linear", "evolution")
+    niterations: int = 20
+    populations: int = 4
+    population_size: int = 40
+    parsimony: float = 0.02
+    early_stop_loss: float = 1e-12
+    rounding_rtol: float = None
+    max_time: float = None
+    n_jobs: int = 1
+    sign: str = "point"
+
+
+def _product_tree(terms, subset, exponents):
+    """``prod x_j ** e_j`` for a subset of ``log(x_j)`` terms."""
+    num, den = [], []
+    for k, e in zip(subset, exponents):
+        x = terms[k][1]
+        mag = abs(float(e))
+        if mag == 1:
+            f = x
+        elif mag == 2:
+            f = ("square", x)
+        elif mag == 3:
+            f = ("cube", x)
+        elif mag == 0.5:
+            f = ("sqrt", x)
+        else:
+            f = ("^", x, ("c", mag))
+        (num if e > 0 else den).append(f)
+
+    def prod(fs):
+        tree = fs[0]
+        for f in fs[1:]:
+            tree = ("*", tree, f)
+        return tree
+
+    if not den:
+        return prod(num)
+    return ("/", prod(num) if num else ("c", 1.0), prod(den))
+
+
+def linear_tree(terms, subset, coefs, intercept=None):
+    """Tree of ``intercept + sum_k coefs_k * terms[subset_k]``.
+
+    A sum of logarithms of variables (and nothing else, no intercept) is
+    returned as the product of powers it encodes: ``log m1 + log m2 - 2 log r``
+    becomes ``m1*m2/r**2``, the same concept.
+    """
+    if intercept is None and all(terms[k][0] == "log" and terms[k][1][0] == "x" for k in subset):
+        return _product_tree(terms, subset, coefs)
+    order = sorted(range(len(subset)), key=lambda i: coefs[i] < 0)
+    tree = None
+    for i in order:
+        c, term = float(coefs[i]), terms[subset[i]]
+        piece = term if abs(c) == 1 else ("*", ("c", abs(c)), term)
+        if tree is None:
+            tree = piece if c > 0 else ("*", ("c", c), term) if abs(c) != 1 else ("neg", term)
+        else:
+            tree = ("+" if c > 0 else "-", tree, piece)
+    if intercept is not None and intercept != 0:
+        tree = ("+", tree, ("c", float(intercept)))
+    return tree
+
+
+def _ebic(loss, n_terms, n_eff, library_size):
+    return n_eff * np.log(max(loss, LOSS_FLOOR)) + n_terms * (np.log(n_eff) + 2 * np.log(max(library_size, 2)))
+
+
+def _linear_candidates(X, target, weights, mode, ops, settings, rng, deadline, log):
+    tiers = build_term_library(
+        X,
+        [op.name for op in settings.binary_ops],
+        [op.name for op in settings.unary_ops],
+        max_degree=settings.max_degree,
+    )
+    n_eff = weights.sum() ** 2 / (weights**2).sum()
+    out, library, seed_sets, best_loss = [], [], [], np.inf
+    for t, tier in enumerate(tiers):
+        library += tier
+        M, ok = term_matrix(library, X, ops, gradients=(mode == "gradient"))
+        terms = [term for term, keep in zip(library, ok) if keep]
+        M = M[..., ok]
+        if not terms:
+            continue
+        if mode == "gradient":
+            problem = DirectionProblem(M, target, weights)
+        else:
+            problem = ValueProblem(M, target, weights)
+        index = {term: i for i, term in enumerate(terms)}
+        seeds = [tuple(index[term] for term in s) for s in seed_sets if all(term in index for term in s)]
+        fits = beam_search(
+            problem,
+            len(terms),
+            max_terms=settings.max_terms,
+            seeds=seeds,
+            exact_loss=settings.early_stop_loss,
+            random_state=rng.integers(2**31),
+            deadline=deadline,
+        )
+        for fit in fits:
+            if mode == "gradient":
+                coefs, loss = round_coefficients(
+                    lambda c, s=fit.subset: problem.loss(s, c), fit.coefs, fit.loss, n_eff, rtol=settings.rounding_rtol
+                )
+                tree = linear_tree(terms, fit.subset, coefs)
+            else:
+                coefs, loss = fit.coefs, fit.loss
+                tree = linear_tree(terms, fit.subset, coefs, problem.intercept(fit.subset, coefs))
+            out.append((tree, loss, f"linear/tier{t}"))
+        seed_sets = [tuple(terms[k] for k in f.subset) for f in fits]
+        best = min(fits, key=lambda f: _ebic(f.loss, len(f.subset), n_eff, len(terms)))
+        best_loss = min(best_loss, min(f.loss for f in fits))
+        log(f"linear tier {t}: {len(terms)} terms, best loss {best_loss:.3g}")
+        if best_loss < settings.early_stop_loss or (deadline is not None and time.monotonic() > deadline):
+            break
+    return out, best_loss
+
+
+def run_search(X, target, weights, mode, ops, settings, feature_symbols, random_state=None, progress=None):
+    """Search closed forms for ``target`` and return the Pareto front.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    target : ndarray
+        Unit directions (n, d) (``mode="gradient"``) or values (n,).
+    weights : ndarray of shape (n,)
+    mode : {'gradient', 'value'}
+    ops : dict
+        Operator table used to evaluate trees.
+    settings : SearchSettings
+    feature_symbols : list of sympy.Symbol
+    progress : callable or None
+        ``progress(message)`` for log lines.
+
+    Returns
+    -------
+    equations : pandas.DataFrame
+        The front: ``complexity, loss, score, equation, sympy_format, tree, source``.
+    history : list of dict
+        What each strategy did and how long it took.
+    """
+    start = time.monotonic()
+    deadline = None if settings.max_time is None else start + settings.max_time
+    rng = np.random.default_rng(random_state)
+    log = progress or (lambda msg: None)
+    history = []
+    candidates = []
+    best = np.inf
+    if "linear" in settings.strategies:
+        found, best = _linear_candidates(X, target, weights, mode, ops, settings, rng, deadline, log)
+        candidates += found
+        history.append({"strategy": "linear", "seconds": time.monotonic() - start, "best_loss": best})
+    out_of_time = deadline is not None and time.monotonic() > deadline
+    if "evolution" in settings.strategies and best >= settings.early_stop_loss and not out_of_time:
+        t0 = time.monotonic()
+        cfg = EvolutionConfig(
+            binary=tuple(op.name for op in settings.binary_ops),
+            unary=tuple(op.name for op in settings.unary_ops),
+            maxsize=settings.maxsize,
+            niterations=settings.niterations,
+            populations=settings.populations,
+            population_size=settings.population_size,
+            parsimony=settings.parsimony,
+            early_stop_loss=settings.early_stop_loss,
+            seeds=[tree for tree, _, _ in sorted(candidates, key=lambda c: c[1])[:8]],
+        )
+        found = evolve(
+            X, target, weights, mode, ops, cfg, random_state=rng.integers(2**31), n_jobs=settings.n_jobs,
+            deadline=deadline, progress=lambda b: log(f"evolution: best loss {b:.3g}"),
+        )
+        candidates += [(tree, loss, "evolution") for tree, loss in found]
+        history.append({"strategy": "evolution", "seconds": time.monotonic() - t0,
+                        "best_loss": min([loss for _, loss in found], default=np.inf)})
+    return _front(candidates, feature_symbols, ops, mode, X, target, weights), history
+
+
+def _affine(tree, X, y, weights, ops):
+    """Least-squares ``a + b * tree`` for the value objective."""
+    v = evaluate_value(tree, X, ops)
+    w = weights / weights.sum()
+    vm, ym = w @ v, w @ y
+    var = w @ (v - vm) ** 2
+    b = (w @ ((v - vm) * (y - ym))) / var if var > 0 else 0.0
+    return ym - b * vm, b
+
+
+def _front(candidates, symbols, ops, mode, X, target, weights):
+    rows = []
+    seen = set()
+    for tree, loss, source in sorted(candidates, key=lambda c: c[1]):
+        if not np.isfinite(loss):
+            continue
+        if mode == "value":
+            a, b = _affine(tree, X, target, weights, ops)
+            if abs(b - 1) > 1e-9 or abs(a) > 1e-9 * max(1.0, abs(b)):
+                tree = ("+", ("c", float(f"{a:.6g}")), ("*", ("c", float(f"{b:.6g}")), tree))
+        expr = to_sympy(tree, symbols, ops)
+        expr = simplest_form(expr, invariant=(mode == "gradient"))
+        if expr.is_Number or expr in seen:
+            continue
+        seen.add(expr)
+        rows.append({
+            "complexity": sympy_complexity(expr),
+            "loss": float(loss),
+            "equation": sympy.sstr(expr),
+            "sympy_format": expr,
+            "tree": tree,
+            "source": source,
+        })
+    if not rows:
+        return equations_frame([]).reindex(columns=["complexity", "loss", "score", "equation", "sympy_format", "tree", "source"])
+    keep = pareto_front([r["complexity"] for r in rows], [r["loss"] for r in rows])
+    eq = equations_frame([rows[i] for i in keep])
+    return eq[["complexity", "loss", "score", "equation", "sympy_format", "tree", "source"]]

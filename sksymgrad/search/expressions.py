@@ -1,0 +1,218 @@
+"""Expression trees with exact, vectorised values and input gradients.
+
+A tree is a nested tuple, hashable and cheap to copy:
+
+* ``("x", j)`` -- input feature ``j``;
+* ``("c", value)`` -- a constant;
+* ``(name, child)`` / ``(name, left, right)`` -- an operator from an
+  operator table (``dict`` name -> :class:`~sksymgrad.search.operators.Operator`).
+
+Gradients are propagated in forward mode alongside the values: every node
+returns ``(value (n,), gradient (n, d) or None)`` where ``None`` stands for an
+identically zero gradient (constants), which keeps constant sub-trees free.
+"""
+
+import numpy as np
+import sympy
+
+__all__ = [
+    "var",
+    "const",
+    "evaluate",
+    "evaluate_value",
+    "complexity",
+    "to_sympy",
+    "constants_of",
+    "with_constants",
+    "variables_of",
+    "tree_str",
+]
+
+
+def var(j):
+    """Leaf for input feature ``j``."""
+    return ("x", int(j))
+
+
+def const(value):
+    """Leaf for a constant."""
+    return ("c", float(value))
+
+
+def evaluate(tree, X, ops):
+    """Value and exact input gradient of ``tree`` at the rows of ``X``.
+
+    Parameters
+    ----------
+    tree : tuple
+        Expression tree.
+    X : ndarray of shape (n_samples, n_features)
+    ops : dict
+        Operator table, name -> Operator.
+
+    Returns
+    -------
+    value : ndarray of shape (n_samples,)
+    grad : ndarray of shape (n_samples, n_features)
+        Zeros for a constant expression. Invalid operations yield ``nan`` or
+        ``inf`` entries rather than errors; callers turn them into an
+        infinite loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksymgrad.search.operators import OPERATORS
+    >>> t = ("*", ("x", 0), ("square", ("x", 1)))
+    >>> v, g = evaluate(t, np.array([[2.0, 3.0]]), OPERATORS)
+    >>> v.tolist(), g.tolist()
+    ([18.0], [[9.0, 12.0]])
+    """
+    n, d = X.shape
+    with np.errstate(all="ignore"):
+        v, g = _eval(tree, X, ops, n, d)
+    if np.ndim(v) == 0:
+        v = np.full(n, float(v))
+    if g is None:
+        g = np.zeros((n, d))
+    return v, g
+
+
+def _eval(tree, X, ops, n, d):
+    head = tree[0]
+    if head == "x":
+        j = tree[1]
+        g = np.zeros((n, d))
+        g[:, j] = 1.0
+        return X[:, j], g
+    if head == "c":
+        return tree[1], None
+    op = ops[head]
+    if op.arity == 1:
+        a, ga = _eval(tree[1], X, ops, n, d)
+        out = op.func(a)
+        if ga is None:
+            return out, None
+        da = op.derivative(a, out)
+        return out, _scale(da, ga)
+    a, ga = _eval(tree[1], X, ops, n, d)
+    b, gb = _eval(tree[2], X, ops, n, d)
+    out = op.func(a, b)
+    if ga is None and gb is None:
+        return out, None
+    da, db = op.derivative(a, b, out)
+    g = None
+    if ga is not None:
+        g = _scale(da, ga)
+    if gb is not None:
+        gb = _scale(db, gb)
+        g = gb if g is None else g + gb
+    return out, g
+
+
+def _scale(factor, grad):
+    factor = np.asarray(factor, dtype=float)
+    if factor.ndim == 0:
+        return grad * float(factor)
+    return grad * factor[:, None]
+
+
+def evaluate_value(tree, X, ops):
+    """Value of ``tree`` at the rows of ``X`` (no gradient)."""
+    n = X.shape[0]
+    with np.errstate(all="ignore"):
+        v = _eval_value(tree, X, ops)
+    if np.ndim(v) == 0:
+        v = np.full(n, float(v))
+    return np.asarray(v, dtype=float)
+
+
+def _eval_value(tree, X, ops):
+    head = tree[0]
+    if head == "x":
+        return X[:, tree[1]]
+    if head == "c":
+        return tree[1]
+    op = ops[head]
+    return op.func(*(_eval_value(child, X, ops) for child in tree[1:]))
+
+
+def complexity(tree):
+    """Number of nodes (PySR's default complexity)."""
+    if tree[0] in ("x", "c"):
+        return 1
+    return 1 + sum(complexity(child) for child in tree[1:])
+
+
+def variables_of(tree):
+    """Set of feature indices the tree uses."""
+    if tree[0] == "x":
+        return {tree[1]}
+    if tree[0] == "c":
+        return set()
+    out = set()
+    for child in tree[1:]:
+        out |= variables_of(child)
+    return out
+
+
+def constants_of(tree):
+    """Constants of the tree in depth-first order."""
+    if tree[0] == "c":
+        return [tree[1]]
+    if tree[0] == "x":
+        return []
+    out = []
+    for child in tree[1:]:
+        out.extend(constants_of(child))
+    return out
+
+
+def with_constants(tree, values):
+    """Copy of ``tree`` with its constants replaced, in depth-first order."""
+    it = iter(values)
+    new = _replace_constants(tree, it)
+    return new
+
+
+def _replace_constants(tree, it):
+    if tree[0] == "c":
+        return ("c", float(next(it)))
+    if tree[0] == "x":
+        return tree
+    return (tree[0],) + tuple(_replace_constants(child, it) for child in tree[1:])
+
+
+def to_sympy(tree, symbols, ops):
+    """Sympy form of ``tree``; ``symbols[j]`` stands for feature ``j``.
+
+    Constants that are (close to) integers or simple rationals come out as
+    exact sympy numbers so that printed formulas stay clean.
+    """
+    head = tree[0]
+    if head == "x":
+        return symbols[tree[1]]
+    if head == "c":
+        return _sympy_number(tree[1])
+    op = ops[head]
+    return op.sympy_func(*(to_sympy(child, symbols, ops) for child in tree[1:]))
+
+
+def _sympy_number(value):
+    if np.isfinite(value) and abs(value - round(value)) < 1e-12 * max(1.0, abs(value)):
+        return sympy.Integer(int(round(value)))
+    frac = sympy.Rational(value).limit_denominator(12)
+    if abs(float(frac) - value) < 1e-12 * max(1.0, abs(value)):
+        return frac
+    return sympy.Float(float(value), 15)
+
+
+def tree_str(tree, names, ops):
+    """Compact infix string of ``tree`` for logs and fingerprints."""
+    head = tree[0]
+    if head == "x":
+        return names[tree[1]]
+    if head == "c":
+        return f"{tree[1]:.6g}"
+    if len(tree) == 2:
+        return f"{head}({tree_str(tree[1], names, ops)})"
+    return f"({tree_str(tree[1], names, ops)} {head} {tree_str(tree[2], names, ops)})"

@@ -1,0 +1,112 @@
+"""Candidate terms for the linear-in-parameters search, in complexity tiers.
+
+A concept that is a sum ``h = sum_k c_k t_k(x)`` of known terms is found by
+linear algebra alone; the library decides which terms are on offer. Terms
+come in tiers searched smallest first, so that simple formulas are preferred
+and the search stops early when a tier already fits exactly.
+"""
+
+from itertools import combinations, combinations_with_replacement
+
+import numpy as np
+
+from .expressions import var
+
+__all__ = ["build_term_library", "variable_signs"]
+
+
+def variable_signs(X):
+    """+1 for columns that are strictly positive, -1 strictly negative, else 0."""
+    signs = np.zeros(X.shape[1], dtype=int)
+    signs[X.min(axis=0) > 0] = 1
+    signs[X.max(axis=0) < 0] = -1
+    return signs
+
+
+def _product(factors):
+    """Tree for the product of feature indices (with repetition)."""
+    counts = {}
+    for j in factors:
+        counts[j] = counts.get(j, 0) + 1
+    parts = []
+    for j, k in sorted(counts.items()):
+        x = var(j)
+        parts.append(x if k == 1 else ("square", x) if k == 2 else ("cube", x) if k == 3 else ("square", ("square", x)))
+    tree = parts[0]
+    for p in parts[1:]:
+        tree = ("*", tree, p)
+    return tree
+
+
+def build_term_library(X, binary_operators, unary_operators, max_degree=3, max_terms_per_tier=600):
+    """Term trees, grouped in tiers of increasing complexity.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Used only for the sign of each variable: logs and square roots are
+        offered for positive variables, reciprocals for variables that never
+        change sign.
+    binary_operators, unary_operators : sequence of str
+        Names of the allowed operators; a term is offered only if it can be
+        written with them.
+    max_degree : int, default=3
+        Highest total degree of the polynomial monomials (and of ``x**4``).
+    max_terms_per_tier : int, default=600
+        Tiers are cut to this size (largest-degree terms dropped first) so the
+        search stays tractable with many features.
+
+    Returns
+    -------
+    tiers : list of list of tuple
+        ``tiers[t]`` holds the terms new in tier ``t``.
+    """
+    d = X.shape[1]
+    signs = variable_signs(X)
+    binary, unary = set(binary_operators), set(unary_operators)
+    has_mul = "*" in binary
+    has_div = "/" in binary or "inv" in unary
+    u = lambda name: name in unary  # noqa: E731
+    tiers = [[], [], [], []]
+
+    def inv(tree):
+        return ("inv", tree) if "inv" in unary else ("/", ("c", 1.0), tree)
+
+    # Tier 0: the quadratic world and logs (products of powers come from logs).
+    tiers[0] += [var(j) for j in range(d)]
+    if has_mul and max_degree >= 2:
+        tiers[0] += [("square", var(j)) if u("square") else ("*", var(j), var(j)) for j in range(d)]
+        tiers[0] += [("*", var(j), var(k)) for j, k in combinations(range(d), 2)]
+    nonzero = [j for j in range(d) if signs[j] != 0]
+    positive = [j for j in range(d) if signs[j] > 0]
+    if has_div:
+        tiers[0] += [inv(var(j)) for j in nonzero]
+    if u("log"):
+        tiers[0] += [("log", var(j)) for j in positive]
+
+    # Tier 1: cubic monomials, negative powers, ratios, square roots.
+    if has_mul and max_degree >= 3:
+        tiers[1] += [_product(f) for f in combinations_with_replacement(range(d), 3)]
+    if has_div and has_mul:
+        tiers[1] += [inv(_product((j, j))) for j in nonzero]
+        tiers[1] += [("/", var(j), var(k)) for j in range(d) for k in nonzero if j != k]
+    if u("sqrt"):
+        tiers[1] += [("sqrt", var(j)) for j in positive]
+
+    # Tier 2: trigonometric and exponential terms of single variables, x**4.
+    for name in ("sin", "cos", "exp"):
+        if u(name):
+            tiers[2] += [(name, var(j)) for j in range(d)]
+    if u("exp") and u("neg"):
+        tiers[2] += [("exp", ("neg", var(j))) for j in range(d)]
+    if has_mul and max_degree >= 4:
+        tiers[2] += [_product((j, j, j, j)) for j in range(d)]
+
+    # Tier 3: one variable times a trigonometric function of another.
+    if has_mul:
+        for name in ("sin", "cos"):
+            if u(name):
+                tiers[3] += [("*", var(j), (name, var(k))) for j in range(d) for k in range(d)]
+        if u("log"):
+            tiers[3] += [("*", var(j), ("log", var(k))) for j in range(d) for k in positive]
+    return [tier[:max_terms_per_tier] for tier in tiers if tier]

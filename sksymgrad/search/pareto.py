@@ -1,0 +1,79 @@
+"""Pareto front (complexity vs loss), PySR scores and equation selection."""
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["LOSS_FLOOR", "pareto_front", "add_scores", "select_equation"]
+
+#: Losses below this are numerical noise: exact fits all tie here, so the
+#: simplest exact fit wins.
+LOSS_FLOOR = 1e-15
+
+
+def pareto_front(complexities, losses):
+    """Indices of the Pareto-optimal entries, by increasing complexity.
+
+    An entry is kept when no entry of lower or equal complexity has a lower
+    (floored) loss.
+    """
+    losses = np.maximum(np.asarray(losses, dtype=float), LOSS_FLOOR)
+    order = np.lexsort((losses, np.asarray(complexities)))
+    keep, best = [], np.inf
+    for i in order:
+        if losses[i] < best * (1 - 1e-9) or (not keep and np.isfinite(losses[i])):
+            if keep and complexities[keep[-1]] == complexities[i]:
+                continue
+            keep.append(int(i))
+            best = losses[i]
+    return keep
+
+
+def add_scores(equations):
+    """PySR's score: ``-d log(loss) / d complexity`` along the front."""
+    eq = equations.sort_values("complexity").reset_index(drop=True)
+    loss = np.maximum(eq["loss"].to_numpy(dtype=float), LOSS_FLOOR)
+    comp = eq["complexity"].to_numpy(dtype=float)
+    score = np.zeros(len(eq))
+    if len(eq) > 1:
+        score[1:] = -np.diff(np.log(loss)) / np.maximum(np.diff(comp), 1)
+    eq["score"] = score
+    return eq
+
+
+def select_equation(equations, model_selection="best"):
+    """Index (row label) of the selected equation.
+
+    Parameters
+    ----------
+    equations : pandas.DataFrame
+        With columns ``complexity``, ``loss`` and ``score``.
+    model_selection : {'best', 'accuracy', 'score'}, default='best'
+        ``'accuracy'``: lowest loss. ``'score'``: highest score.
+        ``'best'`` (PySR): highest score among equations whose loss is within
+        1.5x of the lowest.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> eq = pd.DataFrame({"complexity": [1, 3, 5], "loss": [0.5, 1e-3, 9e-4],
+    ...                    "score": [0.0, 3.1, 0.05]})
+    >>> int(select_equation(eq, "best")), int(select_equation(eq, "accuracy"))
+    (1, 2)
+    """
+    if len(equations) == 0:
+        raise ValueError("no equation to select from")
+    loss = np.maximum(equations["loss"].astype(float), LOSS_FLOOR)
+    if model_selection == "accuracy":
+        return loss.idxmin()
+    if model_selection == "score":
+        return equations["score"].idxmax()
+    if model_selection == "best":
+        ok = loss <= 1.5 * loss.min()
+        return equations.loc[ok, "score"].idxmax()
+    raise ValueError(f"model_selection must be 'best', 'accuracy' or 'score', got {model_selection!r}")
+
+
+def equations_frame(rows):
+    """DataFrame of the front from dicts with complexity, loss, equation, ..."""
+    df = pd.DataFrame(rows)
+    return add_scores(df)

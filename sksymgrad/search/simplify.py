@@ -1,0 +1,132 @@
+"""Simplest representatives and sympy presentation.
+
+Under the gradient-direction objective, ``h``, ``a*h + b`` and ``phi(h)`` for
+monotone ``phi`` are the same concept. The search never explores those
+disguises (:func:`strip_invariances`), and results are shown in their
+simplest form (:func:`simplest_form`).
+"""
+
+import sympy
+
+__all__ = ["strip_invariances", "sympy_complexity", "simplest_form"]
+
+
+def strip_invariances(tree, ops):
+    """Remove what the direction loss cannot see at the root of ``tree``.
+
+    Outer unary operators (their derivative only rescales the gradient, and
+    flips its sign at most), additive constants and constant factors or
+    divisors go; ``c / g`` becomes ``g``. Applied until nothing changes.
+
+    Examples
+    --------
+    >>> from sksymgrad.search.operators import OPERATORS
+    >>> t = ("exp", ("+", ("c", 3.0), ("*", ("c", 2.0), ("x", 0))))
+    >>> strip_invariances(t, OPERATORS)
+    ('x', 0)
+    """
+    while True:
+        head = tree[0]
+        if head in ("x", "c"):
+            return tree
+        op = ops[head]
+        if op.arity == 1:
+            tree = tree[1]
+            continue
+        left, right = tree[1], tree[2]
+        if head in ("+", "-", "*", "/") and right[0] == "c":
+            tree = left
+        elif head in ("+", "-", "*", "/") and left[0] == "c":
+            tree = right
+        else:
+            return tree
+
+
+def sympy_complexity(expr):
+    """Node count of a sympy expression in PySR's convention.
+
+    Subtraction and division count one node (``x - y`` is 3, ``x/y`` is 3),
+    small integer powers count as ``square``/``cube``/``inv`` (``x**2`` is 2,
+    ``1/x**2`` is 3), every number is one constant.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> m1, m2, r = sympy.symbols("m1 m2 r", positive=True)
+    >>> sympy_complexity(m1 * m2 / r**2)
+    6
+    >>> x, y = sympy.symbols("x y")
+    >>> sympy_complexity(2 * x - 3 * y)
+    7
+    """
+    if expr.is_Atom:
+        return 1
+    if expr.is_Add:
+        return len(expr.args) - 1 + sum(_signed_complexity(a) for a in expr.args)
+    if expr.is_Mul:
+        coeff, factors = expr.as_coeff_mul()
+        total = 0 if coeff in (1, -1) else 1
+        parts = [total] if total else []
+        for f in factors:
+            if f.is_Pow and f.exp.is_Rational and f.exp < 0:
+                parts.append(_pow_complexity(f.base, -f.exp))  # a division
+            else:
+                parts.append(sympy_complexity(f))
+        return sum(parts) + len(parts) - 1
+    if expr.is_Pow:
+        if expr.exp.is_Rational and expr.exp < 0:
+            return 1 + _pow_complexity(expr.base, -expr.exp)
+        return _pow_complexity(expr.base, expr.exp)
+    return 1 + sum(sympy_complexity(a) for a in expr.args)
+
+
+def _signed_complexity(term):
+    # A leading -1 is the subtraction already counted by the Add.
+    coeff, rest = term.as_coeff_Mul()
+    if coeff == -1:
+        return sympy_complexity(rest)
+    return sympy_complexity(term)
+
+
+def _pow_complexity(base, exp):
+    inner = sympy_complexity(base)
+    if exp == 1:
+        return inner
+    if exp in (2, 3, sympy.Rational(1, 2)):
+        return 1 + inner
+    return 2 + inner
+
+
+def simplest_form(expr, invariant=True):
+    """Simplest representative of ``expr``, cheaply (no unbounded simplify).
+
+    Candidates are the expression itself, ``factor_terms`` of it, and, when
+    ``invariant`` (gradient objective), the same without an overall numeric
+    factor or an additive constant. The one of least
+    :func:`sympy_complexity` wins.
+    """
+    candidates = [expr]
+    try:
+        candidates.append(sympy.factor_terms(expr))
+    except Exception:  # pragma: no cover - sympy corner cases
+        pass
+    if invariant:
+        more = []
+        for c in candidates:
+            if c.is_Add:
+                const, rest = c.as_coeff_Add()
+                if const != 0:
+                    c = rest
+                    more.append(c)
+            if c.is_Mul:
+                coeff, rest = c.as_coeff_Mul()
+                if coeff.is_Number and coeff != 1 and coeff != 0:
+                    more.append(rest)
+                    if coeff < 0:
+                        more.append(-rest)
+        candidates += more
+    return min(candidates, key=lambda e: (sympy_complexity(e), _n_negatives(e), len(str(e))))
+
+
+def _n_negatives(expr):
+    return str(expr).count("-")

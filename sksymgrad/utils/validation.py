@@ -1,0 +1,73 @@
+"""Collect-then-raise parameter validation and data checks with the fix in the message."""
+
+import difflib
+
+import numpy as np
+
+__all__ = ["ParamErrors", "suggest", "check_finite_columns", "check_constant_columns"]
+
+
+def suggest(name, valid):
+    """``" (did you mean 'x'?)"`` or ``""``."""
+    close = difflib.get_close_matches(str(name), [str(v) for v in valid], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+class ParamErrors:
+    """Gather every parameter problem, then raise one ``ValueError``.
+
+    Examples
+    --------
+    >>> errors = ParamErrors("SymbolicGradientRegressor")
+    >>> errors.check(5 > 0, "maxsize must be positive")
+    >>> errors.raise_if_any()
+    """
+
+    def __init__(self, owner):
+        self.owner = owner
+        self.messages = []
+
+    def check(self, ok, message):
+        if not ok:
+            self.messages.append(message)
+
+    def raise_if_any(self):
+        if self.messages:
+            lines = "\n".join(f"  - {m}" for m in self.messages)
+            raise ValueError(f"{self.owner} got invalid parameters:\n{lines}")
+
+
+def _names(n_features, feature_names):
+    if feature_names is None:
+        return [f"x{j}" for j in range(n_features)]
+    return [str(f) for f in feature_names]
+
+
+def check_finite_columns(X, feature_names=None, what="X"):
+    """Raise a ``ValueError`` naming the columns with NaN or inf values."""
+    X = np.asarray(X)
+    if X.dtype.kind not in "fc":
+        return
+    bad = ~np.isfinite(X)
+    if bad.any():
+        names = _names(X.shape[1], feature_names)
+        cols = np.flatnonzero(bad.any(axis=0))
+        detail = ", ".join(f"{names[j]!r} ({int(bad[:, j].sum())} rows)" for j in cols[:10])
+        raise ValueError(
+            f"Input {what} contains NaN or infinity in column(s) {detail}. "
+            "Drop or impute those rows first (e.g. sklearn.impute.SimpleImputer in a Pipeline)."
+        )
+
+
+def check_constant_columns(X, feature_names=None):
+    """Raise a ``ValueError`` naming constant columns (no formula can use them)."""
+    if X.shape[0] < 2:
+        return
+    const = np.flatnonzero(np.ptp(X, axis=0) == 0)
+    if len(const):
+        names = _names(X.shape[1], feature_names)
+        detail = ", ".join(f"{names[j]!r} (always {X[0, j]:g})" for j in const[:10])
+        raise ValueError(
+            f"column(s) {detail} of X are constant: their effect cannot be told from the data. "
+            "Remove them, or sample points where they vary."
+        )
