@@ -2,6 +2,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .interpreter import GradientSymbolicInterpreter
 from .regressor import SymbolicGradientRegressor
 
 try:
@@ -9,4 +10,4 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
-__all__ = ["SymbolicGradientRegressor", "__version__"]
+__all__ = ["GradientSymbolicInterpreter", "SymbolicGradientRegressor", "__version__"]

@@ -68,6 +68,12 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         Per-node penalty added to ``log(loss)`` in tournaments.
     model_selection : {'best', 'accuracy', 'score'}, default='best'
         How :attr:`best_index_` is chosen from the front (PySR's rules).
+    selection_window : float, default=1.5
+        ``'best'`` picks the highest score among equations whose loss is
+        within this factor of the lowest (PySR's 1.5). Gradients of a trained
+        network carry systematic errors that complex formulas learn to fit; a
+        wider window (the interpreter uses 10) keeps the clean formula in the
+        running.
     early_stop_loss : float, default=1e-12
         Stop as soon as a candidate's loss is below this.
     rounding_rtol : float, default=None
@@ -141,6 +147,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         population_size=40,
         parsimony=0.02,
         model_selection="best",
+        selection_window=1.5,
         early_stop_loss=1e-12,
         rounding_rtol=None,
         gradient_rtol=1e-3,
@@ -161,6 +168,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         self.population_size = population_size
         self.parsimony = parsimony
         self.model_selection = model_selection
+        self.selection_window = selection_window
         self.early_stop_loss = early_stop_loss
         self.rounding_rtol = rounding_rtol
         self.gradient_rtol = gradient_rtol
@@ -191,6 +199,10 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         strategies = (self.strategies,) if isinstance(self.strategies, str) else tuple(self.strategies)
         unknown = [s for s in strategies if s not in _STRATEGIES]
         errors.check(not unknown and strategies, f"strategies must be a non-empty subset of {_STRATEGIES}, got {self.strategies!r}")
+        errors.check(
+            isinstance(self.selection_window, (int, float)) and self.selection_window >= 1,
+            f"selection_window must be a number >= 1, got {self.selection_window!r}",
+        )
         for name in ("parsimony", "early_stop_loss", "gradient_rtol"):
             value = getattr(self, name)
             errors.check(isinstance(value, (int, float)) and value >= 0, f"{name} must be a number >= 0, got {value!r}")
@@ -310,7 +322,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
                 "Allow more operators, or check the data."
             )
         self.equations_ = front.drop(columns=["tree"]).reset_index(drop=True)
-        self.best_index_ = int(select_equation(self.equations_, self.model_selection))
+        self.best_index_ = int(select_equation(self.equations_, self.model_selection, self.selection_window))
         self.expression_ = self.equations_.loc[self.best_index_, "sympy_format"]
         return self
 

@@ -85,7 +85,7 @@ def _eval(tree, X, ops, n, d):
         g[:, j] = 1.0
         return X[:, j], g
     if head == "c":
-        return tree[1], None
+        return np.float64(tree[1]), None
     op = ops[head]
     if op.arity == 1:
         a, ga = _eval(tree[1], X, ops, n, d)
@@ -131,7 +131,7 @@ def _eval_value(tree, X, ops):
     if head == "x":
         return X[:, tree[1]]
     if head == "c":
-        return tree[1]
+        return np.float64(tree[1])  # numpy scalars give inf/nan where floats would raise
     op = ops[head]
     return op.func(*(_eval_value(child, X, ops) for child in tree[1:]))
 

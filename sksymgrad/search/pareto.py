@@ -40,7 +40,7 @@ def add_scores(equations):
     return eq
 
 
-def select_equation(equations, model_selection="best"):
+def select_equation(equations, model_selection="best", window=1.5):
     """Index (row label) of the selected equation.
 
     Parameters
@@ -50,7 +50,11 @@ def select_equation(equations, model_selection="best"):
     model_selection : {'best', 'accuracy', 'score'}, default='best'
         ``'accuracy'``: lowest loss. ``'score'``: highest score.
         ``'best'`` (PySR): highest score among equations whose loss is within
-        1.5x of the lowest.
+        ``window`` times the lowest.
+    window : float, default=1.5
+        PySR uses 1.5. Gradients of a trained network carry systematic
+        errors that complex formulas learn to fit, so the regressor widens it
+        (see ``SymbolicGradientRegressor.selection_window``).
 
     Examples
     --------
@@ -68,7 +72,7 @@ def select_equation(equations, model_selection="best"):
     if model_selection == "score":
         return equations["score"].idxmax()
     if model_selection == "best":
-        ok = loss <= 1.5 * loss.min()
+        ok = loss <= window * loss.min()
         return equations.loc[ok, "score"].idxmax()
     raise ValueError(f"model_selection must be 'best', 'accuracy' or 'score', got {model_selection!r}")
 

@@ -8,7 +8,13 @@ simplest form (:func:`simplest_form`).
 
 import sympy
 
-__all__ = ["strip_invariances", "sympy_complexity", "simplest_form"]
+__all__ = ["strip_invariances", "sympy_complexity", "simplest_form", "FUNCTION_COMPLEXITY"]
+
+#: Nodes charged for a transcendental function (sin, cos, exp, log, ...), as
+#: PySR's ``complexity_of_operators`` would: a single threshold pins down one
+#: level set only, and there ``cos(x) + cos(y)`` can mimic ``x**2 + y**2``;
+#: charging functions more lets parsimony pick the polynomial.
+FUNCTION_COMPLEXITY = 2
 
 
 def strip_invariances(tree, ops):
@@ -47,7 +53,8 @@ def sympy_complexity(expr):
 
     Subtraction and division count one node (``x - y`` is 3, ``x/y`` is 3),
     small integer powers count as ``square``/``cube``/``inv`` (``x**2`` is 2,
-    ``1/x**2`` is 3), every number is one constant.
+    ``1/x**2`` is 3), every number is one constant, and a function such as
+    ``cos`` counts :data:`FUNCTION_COMPLEXITY` nodes.
 
     Examples
     --------
@@ -77,7 +84,7 @@ def sympy_complexity(expr):
         if expr.exp.is_Rational and expr.exp < 0:
             return 1 + _pow_complexity(expr.base, -expr.exp)
         return _pow_complexity(expr.base, expr.exp)
-    return 1 + sum(sympy_complexity(a) for a in expr.args)
+    return FUNCTION_COMPLEXITY + sum(sympy_complexity(a) for a in expr.args)
 
 
 def _signed_complexity(term):

@@ -1,0 +1,439 @@
+"""GradientSymbolicInterpreter: train a network, then read its neurons as formulas."""
+
+import copy
+
+import numpy as np
+import pandas as pd
+import sympy
+import torch
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .exceptions import DeadNeuronError
+from .export import expression_values, to_latex
+from .neurons import list_neurons, neuron_gradients, parse_neuron
+from .networks.mlp import MLPNet
+from .regressor import SymbolicGradientRegressor
+from .results import Interpretation
+from .utils.random import torch_seed_context
+from .utils.validation import ParamErrors, check_finite_columns
+
+__all__ = ["GradientSymbolicInterpreter"]
+
+_WEIGHTINGS = ("auto", "uniform", "boundary")
+
+
+def default_regressor():
+    """The search used for network gradients.
+
+    A trained network's gradients carry systematic errors (largest away from
+    the data that shaped them) that complex formulas learn to fit. The
+    default therefore selects from a wider loss window than PySR's 1.5 and
+    rounds coefficients with a looser test than analytic gradients allow;
+    both are ordinary parameters (``regressor__selection_window``,
+    ``regressor__rounding_rtol``).
+    """
+    return SymbolicGradientRegressor(selection_window=10.0, rounding_rtol=0.05)
+
+
+def _module_of(net):
+    """The torch module inside a fitted net (skorch, MLPNet, FrozenEstimator, module)."""
+    if isinstance(net, torch.nn.Module):
+        return net
+    inner = getattr(net, "estimator", None)  # sklearn.frozen.FrozenEstimator
+    if inner is not None and not hasattr(net, "module_"):
+        return _module_of(inner)
+    module = getattr(net, "module_", None)
+    if module is None:
+        raise TypeError(
+            f"cannot find a torch module in {type(net).__name__}: pass a skorch net, "
+            "an sksymgrad network, a FrozenEstimator of one, or a torch.nn.Module"
+        )
+    return module
+
+
+def _is_binary_classifier(net):
+    inner = getattr(net, "estimator", net)
+    if getattr(inner, "task_", None) == "classifier":
+        return len(inner.classes_) == 2
+    from skorch import NeuralNetBinaryClassifier
+
+    return isinstance(inner, NeuralNetBinaryClassifier)
+
+
+class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
+    """Train a network, then find closed-form formulas for its neurons.
+
+    ``fit`` trains ``net`` (a default smooth MLP when ``None``), takes
+    ``n_points`` training points, computes the chosen neuron's input gradients
+    and lets ``regressor`` (a :class:`SymbolicGradientRegressor` when
+    ``None``) find the formula whose gradient directions match. The formula
+    is the neuron's concept up to any monotone function: a classifier's
+    logit, a hidden unit and a latent coordinate are all read this way.
+
+    Parameters
+    ----------
+    net : estimator, torch.nn.Module or None, default=None
+        ``None``: :class:`~sksymgrad.networks.MLPNet`, a classifier or
+        regressor chosen from ``y``. A skorch net or sksymgrad network is
+        cloned and trained; wrap an already trained one in
+        ``sklearn.frozen.FrozenEstimator`` to use it as is. A plain
+        ``torch.nn.Module`` is used as is (not trained).
+    regressor : SymbolicGradientRegressor or None, default=None
+        The search; cloned for every neuron. ``None`` means
+        :func:`default_regressor` (tuned for network gradients).
+    neuron : str or int, default='output'
+        The neuron ``fit`` interprets: ``'output'``, an output index, or
+        ``'submodule.name[k]'`` (see :func:`~sksymgrad.neurons.list_neurons`).
+    n_points : int, default=2000
+        Training points used for the gradients (a random subset).
+    point_weighting : {'auto', 'uniform', 'boundary'} or callable, default='auto'
+        How much each point counts in the search. A single-threshold
+        classifier learns its concept well only near the decision boundary,
+        so ``'auto'`` weights the output of a binary classifier by
+        ``p * (1 - p)``, with ``p`` the sigmoid of the logit divided by a
+        third of the 20 % quantile of ``|logit|``, so that about a fifth of the
+        points carry the weight (``'boundary'`` does so for any neuron,
+        centred on its median) and every other neuron uniformly. A callable gets
+        ``(neuron_values, X_points)`` and returns weights.
+    gradient_rtol : float, default=1e-3
+        Points whose gradient norm is below this fraction of the median are
+        dropped (saturated regions carry no direction).
+    n_jobs : int or None, default=None
+        Neurons searched in parallel by :meth:`interpret` with a list.
+    random_state : int, RandomState or None, default=None
+        Seeds the network's training, the point subset and the search.
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    net_ : estimator or torch.nn.Module
+        The trained network.
+    module_ : torch.nn.Module
+    regressor_ : SymbolicGradientRegressor
+        Unfitted template cloned for each neuron.
+    points_ : ndarray of shape (n_points, n_features)
+    neurons_ : dict
+        Address -> :class:`~sksymgrad.results.Interpretation`, in the order
+        interpreted.
+    expression_ : sympy.Expr
+        Formula of ``neuron``.
+    surrogate_ : estimator or None
+        1-D calibration from the formula's value to ``y`` (logistic regression
+        for classifiers, isotonic regression for regressors); ``None``
+        without ``y``.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from sksymgrad import GradientSymbolicInterpreter
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame(rng.uniform(-1, 1, (400, 2)), columns=["x", "y"])
+    >>> labels = (X.x**2 + X.y**2 > 0.5).astype(int)
+    >>> interp = GradientSymbolicInterpreter(random_state=0)
+    >>> interp = interp.set_params(net__max_epochs=20, regressor__max_time=5)
+    >>> interp.fit(X, labels).sympy()  # doctest: +SKIP
+    x**2 + y**2
+    """
+
+    def __init__(
+        self,
+        *,
+        net=None,
+        regressor=None,
+        neuron="output",
+        n_points=2000,
+        point_weighting="auto",
+        gradient_rtol=1e-3,
+        n_jobs=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.net = net
+        self.regressor = regressor
+        self.neuron = neuron
+        self.n_points = n_points
+        self.point_weighting = point_weighting
+        self.gradient_rtol = gradient_rtol
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def set_params(self, **params):
+        """Set parameters; ``net__*`` / ``regressor__*`` also work on the defaults.
+
+        With ``net=None`` (or ``regressor=None``) a nested key first puts the
+        default object in place, so grid searches need not know it exists.
+        """
+        if any(k.startswith("net__") for k in params) and params.get("net", self.net) is None:
+            params = {"net": MLPNet(), **params}
+        if any(k.startswith("regressor__") for k in params) and params.get("regressor", self.regressor) is None:
+            params = {"regressor": default_regressor(), **params}
+        return super().set_params(**params)
+
+    def _validate_params(self):
+        errors = ParamErrors(type(self).__name__)
+        errors.check(
+            isinstance(self.n_points, (int, np.integer)) and not isinstance(self.n_points, bool) and self.n_points >= 2,
+            f"n_points must be an integer >= 2, got {self.n_points!r}",
+        )
+        errors.check(
+            self.point_weighting in _WEIGHTINGS or callable(self.point_weighting),
+            f"point_weighting must be one of {_WEIGHTINGS} or a callable, got {self.point_weighting!r}",
+        )
+        errors.check(
+            self.regressor is None or hasattr(self.regressor, "fit"),
+            f"regressor must be a SymbolicGradientRegressor-like estimator or None, got {self.regressor!r}",
+        )
+        errors.check(
+            isinstance(self.gradient_rtol, (int, float)) and self.gradient_rtol >= 0,
+            f"gradient_rtol must be a number >= 0, got {self.gradient_rtol!r}",
+        )
+        try:
+            parse_neuron(self.neuron)
+        except KeyError as exc:
+            errors.messages.append(str(exc))
+        errors.raise_if_any()
+
+    def fit(self, X, y=None):
+        """Train the network on ``(X, y)`` and interpret ``neuron``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Raw features; DataFrame column names become the formula's symbols.
+        y : array-like of shape (n_samples,), default=None
+            Labels, values or group ids, whatever the network trains on
+            (``None`` for an autoencoder).
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        if y is None:
+            X = validate_data(self, X, dtype=np.float64, ensure_all_finite=False, ensure_min_samples=2)
+        else:
+            X, y = validate_data(self, X, y, dtype=np.float64, ensure_all_finite=False, ensure_min_samples=2)
+        check_finite_columns(X, getattr(self, "feature_names_in_", None))
+        rng = check_random_state(self.random_state)
+        net_seed, point_seed = rng.randint(2**31), rng.randint(2**31)
+        self.search_seed_ = int(rng.randint(2**31))
+
+        self.net_ = self._build_net(net_seed)
+        if not isinstance(self.net_, torch.nn.Module):
+            if y is None and self.net is None:
+                raise ValueError("y is required to train the default network; pass y, or a net that trains without it")
+            with torch_seed_context(net_seed):
+                self.net_.fit(X.astype(np.float32), y) if y is not None else self.net_.fit(X.astype(np.float32))
+        self.module_ = _module_of(self.net_)
+        idx = np.sort(check_random_state(point_seed).choice(len(X), min(len(X), self.n_points), replace=False))
+        self.points_ = X[idx]
+        if self.regressor is None:
+            self.regressor_ = default_regressor()
+        else:
+            self.regressor_ = clone(self.regressor)
+        if getattr(self.regressor_, "random_state", 0) is None:
+            self.regressor_.set_params(random_state=self.search_seed_)
+        self.neurons_ = {}
+        result = self.interpret(self.neuron)
+        self.expression_ = result.expression
+        self.surrogate_ = self._fit_surrogate(X, y, result.expression)
+        return self
+
+    def _build_net(self, seed):
+        net = self.net
+        if net is None:
+            return MLPNet(random_state=seed)
+        if isinstance(net, torch.nn.Module):
+            return copy.deepcopy(net)
+        if type(net).__name__ == "FrozenEstimator":
+            return net
+        net = clone(net)
+        if "random_state" in net.get_params(deep=False) and net.get_params(deep=False)["random_state"] is None:
+            net.set_params(random_state=seed)
+        return net
+
+    def _fit_surrogate(self, X, y, expr):
+        if y is None:
+            return None
+        from sklearn.isotonic import IsotonicRegression
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.utils.multiclass import type_of_target
+
+        h = expression_values(expr, self._symbols(), X)
+        if not np.all(np.isfinite(h)):
+            return None
+        if type_of_target(y) in ("binary", "multiclass"):
+            scale = h.std() or 1.0
+            return LogisticRegression(C=1e4).fit(((h - h.mean()) / scale)[:, None], y), (h.mean(), scale)
+        return IsotonicRegression(increasing="auto", out_of_bounds="clip").fit(h, y), None
+
+    def _symbols(self):
+        return self.neurons_[next(iter(self.neurons_))].regressor.symbols_
+
+    def _point_weights(self, values, address):
+        rule = self.point_weighting
+        if callable(rule):
+            w = np.asarray(rule(values, self.points_), dtype=float)
+            if w.shape != values.shape or np.any(w < 0) or not np.all(np.isfinite(w)) or w.sum() <= 0:
+                raise ValueError(f"point_weighting returned invalid weights of shape {w.shape}; expected {values.shape}, >= 0")
+            return w
+        if rule == "auto" and address.module is None and _is_binary_classifier(self.net_):
+            logits = values
+        elif rule == "boundary":
+            logits = values - np.median(values)
+        else:
+            return np.ones_like(values)
+        # A confident classifier's logits reach +-20: rescale so that about the
+        # fifth of the points nearest the boundary keep most of the weight
+        # (a point at the 20 % quantile of |logit| weighs 4 exp(-3) ~ 0.2).
+        temperature = max(np.quantile(np.abs(logits), 0.2) / 3.0, 1e-12)
+        p = 1.0 / (1.0 + np.exp(-np.clip(logits / temperature, -50, 50)))
+        return p * (1 - p) + 1e-12
+
+    def _gradients(self, address):
+        values, G = neuron_gradients(self.module_, self.points_, address)
+        norms = np.linalg.norm(G, axis=1)
+        tiny = ~(norms > self.gradient_rtol * np.median(norms[norms > 0])) if np.any(norms > 0) else np.ones(len(G), bool)
+        if tiny.mean() > 0.95:
+            raise DeadNeuronError(
+                f"neuron {str(address)!r}: its input gradient is (near) zero on {tiny.mean():.0%} of the "
+                f"{len(G)} points, so it encodes nothing there. Pick another neuron (see list_neurons()), "
+                "use a smooth activation, or interpret on points where the neuron is active."
+            )
+        return values, G
+
+    def interpret(self, neuron=None, n_jobs=None):
+        """Formula(s) for one neuron or a list of neurons (cached per address).
+
+        Parameters
+        ----------
+        neuron : str, int or list, default=None
+            ``None`` means the ``neuron`` parameter.
+        n_jobs : int or None, default=None
+            Parallel searches for a list (threads); ``None`` uses ``self.n_jobs``.
+
+        Returns
+        -------
+        Interpretation or list of Interpretation
+        """
+        check_is_fitted(self, "module_")
+        many = isinstance(neuron, (list, tuple))
+        addresses = [parse_neuron(a) for a in (neuron if many else [self.neuron if neuron is None else neuron])]
+        todo = [a for a in dict.fromkeys(addresses) if str(a) not in self.neurons_]
+        data = [(a, *self._gradients(a)) for a in todo]  # torch work stays in this thread
+        jobs = n_jobs if n_jobs is not None else self.n_jobs
+        if len(data) > 1 and jobs not in (None, 1):
+            from joblib import Parallel, delayed
+
+            results = Parallel(n_jobs=jobs, prefer="threads")(delayed(self._search)(*item) for item in data)
+        else:
+            results = [self._search(*item) for item in data]
+        for r in results:
+            self.neurons_[r.neuron] = r
+        out = [self.neurons_[str(a)] for a in addresses]
+        return out if many else out[0]
+
+    def _search(self, address, values, G):
+        weights = self._point_weights(values, address)
+        names = getattr(self, "feature_names_in_", None)
+        Xp = pd.DataFrame(self.points_, columns=list(names)) if names is not None else self.points_
+        reg = clone(self.regressor_)
+        try:
+            reg.fit(Xp, G, sample_weight=weights)
+        except DeadNeuronError as exc:
+            raise DeadNeuronError(f"neuron {str(address)!r}: {exc}") from exc
+        row = reg.equations_.loc[reg.best_index_]
+        used = weights[np.linalg.norm(G, axis=1) > 0]
+        return Interpretation(
+            neuron=str(address),
+            expression=reg.expression_,
+            equations=reg.equations_,
+            loss=float(row["loss"]),
+            complexity=int(row["complexity"]),
+            n_points=int(reg.n_points_used_),
+            n_effective=float(used.sum() ** 2 / (used**2).sum()),
+            regressor=reg,
+        )
+
+    def list_neurons(self):
+        """``{address: n_units}`` of the trained network (see :func:`~sksymgrad.neurons.list_neurons`)."""
+        check_is_fitted(self, "module_")
+        return list_neurons(self.module_, self.points_)
+
+    def sympy(self, neuron=None):
+        """Formula of ``neuron`` (default: the ``neuron`` parameter)."""
+        check_is_fitted(self, "module_")
+        return self.expression_ if neuron is None else self.interpret(neuron).expression
+
+    def latex(self, neuron=None, precision=3):
+        """LaTeX of :meth:`sympy`."""
+        return to_latex(self.sympy(neuron), precision)
+
+    def transform(self, X):
+        """Values of every interpreted formula, shape (n_samples, n_neurons)."""
+        check_is_fitted(self, "module_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        symbols = self._symbols()
+        return np.column_stack([expression_values(r.expression, symbols, X) for r in self.neurons_.values()])
+
+    def get_feature_names_out(self, input_features=None):
+        """``concept_<address>`` for each interpreted neuron."""
+        check_is_fitted(self, "module_")
+        return np.array([f"concept_{name}" for name in self.neurons_], dtype=object)
+
+    def score(self, X, y=None):
+        """How much of the neuron's variation a monotone function of the formula explains.
+
+        The neuron's values on ``X`` are regressed on the formula's values with
+        an isotonic (monotone, increasing or decreasing) regression; the score
+        is its R^2. 1 means the neuron is a monotone function of the formula
+        on these points; a formula that captures only part of the concept
+        scores lower. ``y`` is ignored (the neuron, not the labels, is the
+        reference). Use held-out ``X`` to compare interpretations.
+        """
+        from sklearn.isotonic import IsotonicRegression
+
+        check_is_fitted(self, "module_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        values, _ = neuron_gradients(self.module_, X, self.neuron)
+        h = expression_values(self.expression_, self._symbols(), X)
+        ok = np.isfinite(h)
+        if ok.sum() < 2 or np.ptp(values[ok]) == 0:
+            return 0.0
+        fit = IsotonicRegression(increasing="auto").fit(h[ok], values[ok])
+        resid = values[ok] - fit.predict(h[ok])
+        r2 = 1.0 - resid.var() / values[ok].var()
+        return float(r2 * ok.mean())
+
+    def predict(self, X):
+        """Symbolic surrogate: ``y`` predicted from the formula's value alone.
+
+        Classifiers: labels from a logistic calibration of the formula's value;
+        regressors: an isotonic map of it. Compare with the network's accuracy
+        to see how much of the model the formula captures.
+        """
+        check_is_fitted(self, "module_")
+        if self.surrogate_ is None:
+            raise AttributeError("predict needs a network trained with y; this one was fitted without y")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        model, norm = self.surrogate_
+        h = expression_values(self.expression_, self._symbols(), X)
+        h = np.where(np.isfinite(h), h, 0.0)
+        if norm is None:
+            return model.predict(h)
+        return model.predict(((h - norm[0]) / norm[1])[:, None])
+
+    def summary(self):
+        """Text summary of every interpreted neuron and its Pareto front."""
+        check_is_fitted(self, "module_")
+        return "\n\n".join(f"{r}\n{r.regressor.summary()}" for r in self.neurons_.values())
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        return tags

@@ -1,0 +1,199 @@
+"""Addressing a neuron of a torch module, and its input gradients.
+
+Addresses:
+
+* ``"output"`` -- the network output (a single-output net: that output; a
+  binary classifier: the logit of the positive class);
+* ``k`` (int) -- unit ``k`` of the network output (multi-class logits, latent
+  coordinates);
+* ``"name[k]"`` -- unit ``k`` of the output of submodule ``name`` (as in
+  ``module.named_modules()``), read with a forward hook;
+* ``"name"`` -- a submodule whose output has a single unit.
+"""
+
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+import torch
+
+from .exceptions import NeuronNotFoundError
+from .utils.validation import suggest
+
+__all__ = ["NeuronAddress", "parse_neuron", "list_neurons", "capture", "neuron_gradients"]
+
+_ADDRESS = re.compile(r"^(?P<name>[^\[\]]+?)(\[(?P<unit>-?\d+)\])?$")
+
+
+@dataclass(frozen=True)
+class NeuronAddress:
+    """A parsed neuron address: submodule name (``None`` = network output) and unit."""
+
+    module: Optional[str]
+    unit: Optional[int]
+
+    def __str__(self):
+        base = "output" if self.module is None else self.module
+        return base if self.unit is None else f"{base}[{self.unit}]" if self.module else str(self.unit)
+
+
+def parse_neuron(address):
+    """Parse ``"output"``, ``3``, ``"hidden.2[5]"`` or ``"encoder"``.
+
+    Examples
+    --------
+    >>> parse_neuron("hidden.2[5]")
+    NeuronAddress(module='hidden.2', unit=5)
+    >>> parse_neuron(1)
+    NeuronAddress(module=None, unit=1)
+    """
+    if isinstance(address, NeuronAddress):
+        return address
+    if isinstance(address, (int, np.integer)) and not isinstance(address, bool):
+        return NeuronAddress(None, int(address))
+    if not isinstance(address, str):
+        raise NeuronNotFoundError(f"a neuron address is 'output', an int or 'module.name[k]', got {address!r}")
+    m = _ADDRESS.match(address.strip())
+    if m is None:
+        raise NeuronNotFoundError(f"cannot parse neuron address {address!r}; use 'output', an int, or 'module.name[k]'")
+    name, unit = m.group("name"), m.group("unit")
+    unit = None if unit is None else int(unit)
+    if name == "output":
+        return NeuronAddress(None, unit)
+    return NeuronAddress(name, unit)
+
+
+@contextmanager
+def capture(module, name):
+    """Record the output of submodule ``name`` during forward passes.
+
+    Yields a dict whose ``"out"`` entry holds the latest output; the hook is
+    removed on exit, also after errors.
+    """
+    modules = dict(module.named_modules())
+    if name not in modules or name == "":
+        valid = [n for n in modules if n]
+        raise NeuronNotFoundError(
+            f"the network has no submodule {name!r}{suggest(name, valid)}. Valid submodule names: {valid}"
+        )
+    store = {}
+
+    def hook(mod, inputs, output):
+        store["out"] = output[0] if isinstance(output, tuple) else output
+
+    handle = modules[name].register_forward_hook(hook)
+    try:
+        yield store
+    finally:
+        handle.remove()
+
+
+def _select_unit(out, address):
+    out = out.reshape(out.shape[0], -1) if out.ndim > 1 else out[:, None]
+    width = out.shape[1]
+    unit = address.unit
+    if unit is None:
+        if width != 1:
+            where = "the network output" if address.module is None else f"submodule {address.module!r}"
+            raise NeuronNotFoundError(
+                f"{where} has {width} units; name one, e.g. "
+                f"{(str(0) if address.module is None else address.module + '[0]')!r}"
+            )
+        unit = 0
+    if not -width <= unit < width:
+        where = "the network output" if address.module is None else f"submodule {address.module!r}"
+        raise NeuronNotFoundError(f"unit {unit} does not exist: {where} has {width} units (0..{width - 1})")
+    return out[:, unit]
+
+
+def neuron_gradients(module, X, address="output", batch_size=4096):
+    """Values and input gradients of one neuron, by autograd in eval mode.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        Called as ``module(X)`` on a float32 tensor.
+    X : ndarray of shape (n_samples, n_features)
+        Raw inputs (the gradient is with respect to these).
+    address : str, int or NeuronAddress, default='output'
+    batch_size : int, default=4096
+        Points per backward pass, so memory stays bounded.
+
+    Returns
+    -------
+    values : ndarray of shape (n_samples,)
+    gradients : ndarray of shape (n_samples, n_features)
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> lin = torch.nn.Linear(2, 1)
+    >>> with torch.no_grad():
+    ...     _ = lin.weight.copy_(torch.tensor([[2.0, -1.0]]))
+    >>> v, g = neuron_gradients(lin, np.zeros((3, 2)))
+    >>> g.tolist()
+    [[2.0, -1.0], [2.0, -1.0], [2.0, -1.0]]
+    """
+    address = parse_neuron(address)
+    X = np.asarray(X, dtype=np.float32)
+    was_training = module.training
+    module.eval()
+    values, grads = [], []
+    try:
+        with torch.enable_grad():
+            for start in range(0, len(X), batch_size):
+                xb = torch.tensor(X[start : start + batch_size], requires_grad=True)
+                if address.module is None:
+                    out = module(xb)
+                    if isinstance(out, tuple):
+                        out = out[0]
+                else:
+                    with capture(module, address.module) as store:
+                        module(xb)
+                    if "out" not in store:
+                        raise NeuronNotFoundError(f"submodule {address.module!r} was not called in the forward pass")
+                    out = store["out"]
+                unit = _select_unit(out, address)
+                (g,) = torch.autograd.grad(unit.sum(), xb, allow_unused=True)
+                if g is None:
+                    g = torch.zeros_like(xb)
+                values.append(unit.detach().double().numpy())
+                grads.append(g.detach().double().numpy())
+    finally:
+        module.train(was_training)
+    return np.concatenate(values), np.concatenate(grads)
+
+
+def list_neurons(module, X):
+    """Addressable neurons: ``{address: n_units}`` for the output and every submodule.
+
+    One forward pass on the first row of ``X`` measures the widths.
+    """
+    X = torch.tensor(np.asarray(X[:1], dtype=np.float32))
+    widths = {}
+    handles = []
+    for name, sub in module.named_modules():
+        if not name:
+            continue
+
+        def hook(mod, inputs, output, name=name):
+            out = output[0] if isinstance(output, tuple) else output
+            if isinstance(out, torch.Tensor):
+                widths[name] = int(np.prod(out.shape[1:])) if out.ndim > 1 else 1
+
+        handles.append(sub.register_forward_hook(hook))
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            out = module(X)
+    finally:
+        for h in handles:
+            h.remove()
+        module.train(was_training)
+    out = out[0] if isinstance(out, tuple) else out
+    result = {"output": int(np.prod(out.shape[1:])) if out.ndim > 1 else 1}
+    result.update(widths)
+    return result

@@ -1,0 +1,25 @@
+import warnings
+
+import numpy as np
+import pytest
+
+from sksymgrad.benchmarks import get_task
+
+
+def analytic_gradients(task_name, n=1000, noise=0.0, seed=0):
+    """Points of a task's domain, the concept's exact unit gradients (+ noise)."""
+    task = get_task(task_name)
+    rng = np.random.default_rng(seed)
+    X = task.sample(n, rng)
+    G = task.gradients(X)
+    G = G / np.linalg.norm(G, axis=1, keepdims=True)
+    if noise:
+        G = G + noise * rng.normal(size=G.shape)
+    return task, X, G
+
+
+@pytest.fixture(autouse=True)
+def _quiet_skorch():
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        yield
