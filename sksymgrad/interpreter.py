@@ -1,6 +1,8 @@
 """GradientSymbolicInterpreter: train a network, then read its neurons as formulas."""
 
 import copy
+import inspect
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -10,9 +12,9 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .exceptions import DeadNeuronError
+from .exceptions import DeadNeuronError, SksymgradWarning
 from .export import expression_values, to_latex
-from .neurons import list_neurons, neuron_gradients, parse_neuron
+from .neurons import ExpectedClassIndex, list_neurons, neuron_gradients, parse_neuron, project_to_level_set
 from .networks.mlp import MLPNet
 from .regressor import SymbolicGradientRegressor
 from .results import Interpretation
@@ -53,13 +55,18 @@ def _module_of(net):
     return module
 
 
-def _is_binary_classifier(net):
+def _n_classes(net):
+    """Number of classes of a classifier net, 0 for anything else."""
     inner = getattr(net, "estimator", net)
     if getattr(inner, "task_", None) == "classifier":
-        return len(inner.classes_) == 2
-    from skorch import NeuralNetBinaryClassifier
+        return len(inner.classes_)
+    from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
 
-    return isinstance(inner, NeuralNetBinaryClassifier)
+    if isinstance(inner, NeuralNetBinaryClassifier):
+        return 2
+    if isinstance(inner, NeuralNetClassifier):
+        return len(getattr(inner, "classes_", [])) or 3
+    return 0
 
 
 class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
@@ -86,12 +93,24 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
     neuron : str or int, default='output'
         The neuron ``fit`` interprets: ``'output'``, an output index, or
         ``'submodule.name[k]'`` (see :func:`~sksymgrad.neurons.list_neurons`).
+        For a multi-class classifier ``'output'`` is the expected class index
+        under the softmax, a monotone function of the concept when the classes
+        are ordered cuts of it (several thresholds pin it down better than
+        one); an int picks one class's logit.
     n_points : int, default=2000
         Training points used for the gradients (a random subset).
+    points : {'auto', 'data', 'decision_surface'}, default='auto'
+        Where the neuron's gradients are taken. A single-threshold classifier
+        determines its concept only on its decision surface, and its
+        gradients are accurate only near it (a confident network's logit
+        saturates elsewhere and its directions there are noise).
+        ``'decision_surface'`` moves the training points onto the surface
+        ``logit = 0`` by Newton steps (staying inside the data's range);
+        ``'data'`` uses the training points as they are; ``'auto'`` projects
+        for the output of a binary classifier and uses the data otherwise.
     point_weighting : {'auto', 'uniform', 'boundary'} or callable, default='auto'
-        How much each point counts in the search. A single-threshold
-        classifier learns its concept well only near the decision boundary,
-        so ``'auto'`` weights the output of a binary classifier by
+        How much each point counts in the search. With points taken from the
+        data, ``'auto'`` weights the output of a binary classifier by
         ``p * (1 - p)``, with ``p`` the sigmoid of the logit divided by a
         third of the 20 % quantile of ``|logit|``, so that about a fifth of the
         points carry the weight (``'boundary'`` does so for any neuron,
@@ -146,6 +165,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         regressor=None,
         neuron="output",
         n_points=2000,
+        points="auto",
         point_weighting="auto",
         gradient_rtol=1e-3,
         n_jobs=None,
@@ -156,6 +176,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         self.regressor = regressor
         self.neuron = neuron
         self.n_points = n_points
+        self.points = points
         self.point_weighting = point_weighting
         self.gradient_rtol = gradient_rtol
         self.n_jobs = n_jobs
@@ -179,6 +200,10 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         errors.check(
             isinstance(self.n_points, (int, np.integer)) and not isinstance(self.n_points, bool) and self.n_points >= 2,
             f"n_points must be an integer >= 2, got {self.n_points!r}",
+        )
+        errors.check(
+            self.points in ("auto", "data", "decision_surface"),
+            f"points must be 'auto', 'data' or 'decision_surface', got {self.points!r}",
         )
         errors.check(
             self.point_weighting in _WEIGHTINGS or callable(self.point_weighting),
@@ -225,8 +250,12 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
 
         self.net_ = self._build_net(net_seed)
         if not isinstance(self.net_, torch.nn.Module):
-            if y is None and self.net is None:
-                raise ValueError("y is required to train the default network; pass y, or a net that trains without it")
+            fit_y = inspect.signature(self.net_.fit).parameters.get("y")
+            if y is None and fit_y is not None and fit_y.default is inspect.Parameter.empty:
+                raise ValueError(
+                    f"{type(self).__name__} requires y to be passed, but the target y is None: "
+                    f"{type(self.net_).__name__} trains on labels or values (use an autoencoder to fit without y)."
+                )
             with torch_seed_context(net_seed):
                 self.net_.fit(X.astype(np.float32), y) if y is not None else self.net_.fit(X.astype(np.float32))
         self.module_ = _module_of(self.net_)
@@ -275,14 +304,16 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
     def _symbols(self):
         return self.neurons_[next(iter(self.neurons_))].regressor.symbols_
 
-    def _point_weights(self, values, address):
+    def _point_weights(self, values, points, address):
         rule = self.point_weighting
         if callable(rule):
-            w = np.asarray(rule(values, self.points_), dtype=float)
+            w = np.asarray(rule(values, points), dtype=float)
             if w.shape != values.shape or np.any(w < 0) or not np.all(np.isfinite(w)) or w.sum() <= 0:
                 raise ValueError(f"point_weighting returned invalid weights of shape {w.shape}; expected {values.shape}, >= 0")
             return w
-        if rule == "auto" and address.module is None and _is_binary_classifier(self.net_):
+        if np.all(np.abs(values) < 1e-2):  # points on the decision surface: all equally informative
+            return np.ones_like(values)
+        if rule == "auto" and address.module is None and _n_classes(self.net_) == 2:
             logits = values
         elif rule == "boundary":
             logits = values - np.median(values)
@@ -295,8 +326,31 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         p = 1.0 / (1.0 + np.exp(-np.clip(logits / temperature, -50, 50)))
         return p * (1 - p) + 1e-12
 
+    def _neuron_module(self, address):
+        if address.module is None and address.unit is None and _n_classes(self.net_) > 2:
+            return ExpectedClassIndex(self.module_)
+        return self.module_
+
+    def _neuron_points(self, address):
+        on_surface = self.points == "decision_surface" or (
+            self.points == "auto" and address.module is None and _n_classes(self.net_) == 2
+        )
+        if not on_surface:
+            return self.points_
+        projected = project_to_level_set(self.module_, self.points_, address, level=0.0)
+        if len(projected) < max(20, len(self.points_) // 20):
+            warnings.warn(
+                f"neuron {str(address)!r}: only {len(projected)} of {len(self.points_)} points reached the "
+                "decision surface inside the data's range; using the data points instead.",
+                SksymgradWarning,
+                stacklevel=3,
+            )
+            return self.points_
+        return projected
+
     def _gradients(self, address):
-        values, G = neuron_gradients(self.module_, self.points_, address)
+        points = self._neuron_points(address)
+        values, G = neuron_gradients(self._neuron_module(address), points, address)
         norms = np.linalg.norm(G, axis=1)
         tiny = ~(norms > self.gradient_rtol * np.median(norms[norms > 0])) if np.any(norms > 0) else np.ones(len(G), bool)
         if tiny.mean() > 0.95:
@@ -305,7 +359,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
                 f"{len(G)} points, so it encodes nothing there. Pick another neuron (see list_neurons()), "
                 "use a smooth activation, or interpret on points where the neuron is active."
             )
-        return values, G
+        return points, values, G
 
     def interpret(self, neuron=None, n_jobs=None):
         """Formula(s) for one neuron or a list of neurons (cached per address).
@@ -338,10 +392,10 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         out = [self.neurons_[str(a)] for a in addresses]
         return out if many else out[0]
 
-    def _search(self, address, values, G):
-        weights = self._point_weights(values, address)
+    def _search(self, address, points, values, G):
+        weights = self._point_weights(values, points, address)
         names = getattr(self, "feature_names_in_", None)
-        Xp = pd.DataFrame(self.points_, columns=list(names)) if names is not None else self.points_
+        Xp = pd.DataFrame(points, columns=list(names)) if names is not None else points
         reg = clone(self.regressor_)
         try:
             reg.fit(Xp, G, sample_weight=weights)
@@ -400,7 +454,8 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
 
         check_is_fitted(self, "module_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        values, _ = neuron_gradients(self.module_, X, self.neuron)
+        address = parse_neuron(self.neuron)
+        values, _ = neuron_gradients(self._neuron_module(address), X, address)
         h = expression_values(self.expression_, self._symbols(), X)
         ok = np.isfinite(h)
         if ok.sum() < 2 or np.ptp(values[ok]) == 0:

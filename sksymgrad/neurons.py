@@ -22,7 +22,15 @@ import torch
 from .exceptions import NeuronNotFoundError
 from .utils.validation import suggest
 
-__all__ = ["NeuronAddress", "parse_neuron", "list_neurons", "capture", "neuron_gradients"]
+__all__ = [
+    "NeuronAddress",
+    "parse_neuron",
+    "list_neurons",
+    "capture",
+    "neuron_gradients",
+    "project_to_level_set",
+    "ExpectedClassIndex",
+]
 
 _ADDRESS = re.compile(r"^(?P<name>[^\[\]]+?)(\[(?P<unit>-?\d+)\])?$")
 
@@ -197,3 +205,65 @@ def list_neurons(module, X):
     result = {"output": int(np.prod(out.shape[1:])) if out.ndim > 1 else 1}
     result.update(widths)
     return result
+
+
+def project_to_level_set(module, X, address="output", level=0.0, n_steps=25, max_step=None, low=None, high=None, tol=1e-3):
+    """Move points onto the neuron's level set ``f(x) = level`` by Newton steps.
+
+    A single-threshold classifier pins down its concept only on its decision
+    surface, where its gradients are also most accurate; far from it the
+    logit saturates and its directions are noise. Interpreting on points of
+    the surface uses every point where the network knows most.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+    X : ndarray of shape (n, d)
+        Starting points.
+    address : neuron address, default='output'
+    level : float, default=0.0
+        0 is the decision surface of a binary classifier's logit.
+    n_steps : int, default=25
+    max_step : ndarray of shape (d,) or None
+        Largest move per step and feature (default: a tenth of the range of ``X``).
+    low, high : ndarray of shape (d,) or None
+        Box the points must stay in (default: the range of ``X``).
+    tol : float, default=1e-3
+        Points whose value ends further than this from ``level`` are dropped.
+
+    Returns
+    -------
+    ndarray of shape (m, d)
+        The points that reached the level set inside the box (``m <= n``).
+    """
+    X = np.asarray(X, dtype=np.float64).copy()
+    low = X.min(axis=0) if low is None else np.asarray(low, dtype=float)
+    high = X.max(axis=0) if high is None else np.asarray(high, dtype=float)
+    max_step = (high - low) / 10.0 if max_step is None else np.asarray(max_step, dtype=float)
+    for _ in range(n_steps):
+        v, g = neuron_gradients(module, X, address)
+        with np.errstate(all="ignore"):
+            step = ((v - level) / np.einsum("ij,ij->i", g, g))[:, None] * g
+        step = np.where(np.isfinite(step), step, 0.0)
+        step = np.clip(step, -max_step, max_step)
+        X = np.clip(X - step, low, high)
+    v, _ = neuron_gradients(module, X, address)
+    return X[np.abs(v - level) < tol]
+
+
+class ExpectedClassIndex(torch.nn.Module):
+    """``sum_k k * softmax(logits)_k``: one scalar for a multi-class classifier.
+
+    With ordinal labels (a concept cut at several thresholds) this is a
+    monotone function of the concept, and every threshold's level set shapes
+    it, which pins the concept down better than a single threshold can.
+    """
+
+    def __init__(self, module):
+        super().__init__()
+        self.module = module
+
+    def forward(self, X):
+        logits = self.module(X)
+        probs = torch.softmax(logits, dim=-1)
+        return probs @ torch.arange(logits.shape[-1], dtype=probs.dtype)

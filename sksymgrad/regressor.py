@@ -261,8 +261,9 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         self
         """
         settings = self._validate_params()
-        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64)
+        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64, ensure_all_finite=False)
         names = getattr(self, "feature_names_in_", None)
+        check_finite_columns(X, names)
         if X.shape[0] < 2:
             raise ValueError(f"{type(self).__name__} needs at least 2 samples, got 1 sample.")
         check_constant_columns(X, names)
@@ -283,12 +284,16 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
                 f"y has shape {y.shape}: pass target gradients of shape (n_samples, {d}) for the "
                 f"gradient-direction objective, or values of shape (n_samples,) for value regression."
             )
-        check_finite_columns(y if y.ndim == 2 else y[:, None], None if y.ndim == 1 else names, what="y")
-        w = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
-        if w.shape != (len(X),) or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+        if not np.all(np.isfinite(y)):
             raise ValueError(
-                f"sample_weight must be {len(X)} finite non-negative numbers with a positive sum, got shape {w.shape}"
+                f"Input y contains NaN or infinity in {int((~np.isfinite(y)).any(axis=-1).sum())} rows; "
+                "drop those rows (a gradient that is not finite has no direction)."
             )
+        w = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        if w.shape != (len(X),) or not np.all(np.isfinite(w)) or np.any(w < 0):
+            raise ValueError(f"sample_weight must be {len(X)} finite non-negative numbers, got shape {w.shape}")
+        if w.sum() <= 0:
+            raise ValueError("sample_weight values are all zero: at least one point must carry weight")
 
         self.symbols_ = [sympy.Symbol(str(n), real=True) for n in (names if names is not None else [f"x{j}" for j in range(d)])]
         self.objective_ = "gradient" if y.ndim == 2 else "value"
@@ -334,6 +339,11 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             raise IndexError(f"index {index!r} is not a row of equations_ (0..{len(self.equations_) - 1})")
         return self.equations_.loc[index, "sympy_format"]
 
+    def _validate_X(self, X):
+        X = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite=False)
+        check_finite_columns(X, getattr(self, "feature_names_in_", None))
+        return X
+
     def sympy(self, index=None):
         """The selected expression, or row ``index`` of :attr:`equations_`."""
         return self._expr(index)
@@ -345,7 +355,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
     def predict(self, X, index=None):
         """Values ``h(X)`` of the selected expression (or row ``index``)."""
         expr = self._expr(index)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = self._validate_X(X)
         return expression_values(expr, self.symbols_, X)
 
     def score(self, X, y, sample_weight=None):
@@ -358,7 +368,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         y = np.asarray(y, dtype=float)
         if y.ndim == 2 and y.shape[1] == self.n_features_in_ and self.n_features_in_ > 1:
-            X = validate_data(self, X, reset=False, dtype=np.float64)
+            X = self._validate_X(X)
             grad = expression_gradients(self.expression_, self.symbols_, X)
             mask, N = direction_targets(y, rtol=self.gradient_rtol)
             per_point = 1.0 - pointwise_direction_loss(grad[mask], N, self.sign)

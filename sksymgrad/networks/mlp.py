@@ -9,7 +9,7 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import Callback
 from torch import nn
 
@@ -159,8 +159,7 @@ class MLPNet(BaseEstimator):
         from skorch.dataset import ValidSplit
 
         self._validate_params()
-        X = np.asarray(X, dtype=np.float32)
-        y = np.asarray(y)
+        X, y = validate_data(self, X, y, dtype=np.float32)
         kind = type_of_target(y)
         task = self.task
         if task == "auto":
@@ -191,7 +190,7 @@ class MLPNet(BaseEstimator):
         if task == "classifier":
             self.classes_, codes = np.unique(y, return_inverse=True)
             if len(self.classes_) < 2:
-                raise ValueError(f"y has a single class ({self.classes_[0]!r}); a classifier needs at least two.")
+                raise ValueError(f"y has 1 class ({self.classes_[0]!r}); a classifier needs at least two.")
             if len(self.classes_) == 2:
                 net = NeuralNetBinaryClassifier(module__n_outputs=1, callbacks=callbacks, **common)
                 target = codes.astype(np.float32)
@@ -218,7 +217,7 @@ class MLPNet(BaseEstimator):
 
     def predict(self, X):
         check_is_fitted(self, "net_")
-        X = np.asarray(X, dtype=np.float32)
+        X = validate_data(self, X, reset=False, dtype=np.float32)
         if self.task_ == "classifier":
             if len(self.classes_) == 2:
                 return self.classes_[self.net_.predict(X).astype(int)]
@@ -229,7 +228,7 @@ class MLPNet(BaseEstimator):
         check_is_fitted(self, "net_")
         if self.task_ != "classifier":
             raise AttributeError("predict_proba is only available for classification")
-        return self.net_.predict_proba(np.asarray(X, dtype=np.float32))
+        return self.net_.predict_proba(validate_data(self, X, reset=False, dtype=np.float32))
 
     def score(self, X, y):
         from sklearn.metrics import accuracy_score, r2_score

@@ -1,0 +1,150 @@
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import sympy
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from sksymgrad import SymbolicGradientRegressor
+from sksymgrad.exceptions import DeadNeuronError
+from sksymgrad.search.operators import make_operator
+
+from .conftest import analytic_gradients
+
+FAST = dict(max_time=20, niterations=4, populations=2, population_size=20)
+
+
+@pytest.fixture(scope="module")
+def circle_fit():
+    task, X, G = analytic_gradients("circle", n=300)
+    df = pd.DataFrame(X, columns=["x", "y"])
+    return SymbolicGradientRegressor(random_state=0, **FAST).fit(df, G), df, G
+
+
+def test_equations_frame_and_exports(circle_fit):
+    reg, df, G = circle_fit
+    assert list(reg.equations_.columns[:5]) == ["complexity", "loss", "score", "equation", "sympy_format"]
+    assert reg.equations_["complexity"].is_monotonic_increasing
+    x, y = sympy.symbols("x y", real=True)
+    assert sympy.simplify(reg.sympy() - (x**2 + y**2)) == 0
+    assert reg.latex() == "x^{2} + y^{2}"
+    assert reg.objective_ == "gradient" and reg.n_points_used_ == 300
+    np.testing.assert_allclose(reg.predict(df), df.x**2 + df.y**2)
+    assert reg.score(df, G) == pytest.approx(1.0)
+    assert ">>>>" in reg.summary()
+    assert reg.sympy(index=0) == reg.equations_.loc[0, "sympy_format"]
+
+
+def test_pandas_names_with_sympy_special_words_become_symbols():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.uniform(1, 2, (200, 3)), columns=["lambda", "E", "N"])
+    G = np.column_stack([df.E, df["lambda"], np.zeros(200)])  # grad of lambda*E
+    reg = SymbolicGradientRegressor(random_state=0, **FAST).fit(df, G)
+    assert {s.name for s in reg.sympy().free_symbols} == {"lambda", "E"}
+    assert str(reg.sympy()) == "E*lambda"
+
+
+def test_value_objective_does_plain_symbolic_regression():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (300, 2))
+    y = 3 * X[:, 0] * X[:, 1] + 0.5
+    reg = SymbolicGradientRegressor(random_state=0, **FAST).fit(X, y)
+    assert reg.objective_ == "value"
+    assert reg.score(X, y) > 0.999
+    np.testing.assert_allclose(reg.predict(X), y, atol=1e-6)
+
+
+def test_same_seed_same_result_and_pickle_round_trip(circle_fit):
+    task, X, G = analytic_gradients("pendulum", n=300, noise=0.05)
+    a = SymbolicGradientRegressor(random_state=3, **FAST).fit(X, G)
+    b = SymbolicGradientRegressor(random_state=3, **FAST).fit(X, G)
+    assert sympy.srepr(a.sympy()) == sympy.srepr(b.sympy())
+    c = pickle.loads(pickle.dumps(a))
+    assert c.sympy() == a.sympy()
+    np.testing.assert_allclose(c.predict(X), a.predict(X))
+
+
+def test_clone_is_unfitted_and_params_have_no_fitted_keys(circle_fit):
+    reg = circle_fit[0]
+    fresh = clone(reg)
+    assert not any(k.endswith("_") for k in fresh.get_params())
+    with pytest.raises(NotFittedError):
+        fresh.predict(np.zeros((2, 2)))
+
+
+def test_evolution_finds_what_is_not_linear_in_its_parameters():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (400, 2))
+    G = np.cos(X[:, [0]] * X[:, [1]]) * X[:, ::-1]  # grad of sin(x0*x1) ~ x0*x1 direction
+    # sin(x*y) is a monotone map of x*y on this box, so the clean answer is x0*x1.
+    reg = SymbolicGradientRegressor(random_state=0, **FAST).fit(X, G)
+    assert str(reg.sympy()) == "x0*x1"
+    G2 = np.column_stack([np.cos(X[:, 0] + 2 * X[:, 1]) * 0 + 1, 2 * np.ones(400)])  # grad x0 + 2 x1
+    G2 = G2 + np.column_stack([np.zeros(400), np.cos(X[:, 1])])  # + sin(x1)
+    reg = SymbolicGradientRegressor(random_state=0, strategies=("evolution",), niterations=30, max_time=30).fit(X, G2)
+    check = reg.equations_.loc[reg.best_index_, "loss"]
+    assert check < 1e-6, reg.summary()
+
+
+def softplus(a):
+    return np.logaddexp(0.0, a)
+
+
+def d_softplus(a, out):
+    return 1.0 / (1.0 + np.exp(-a))
+
+
+def sp_softplus(a):
+    return sympy.log(1 + sympy.exp(a))
+
+
+def test_custom_operator_is_usable_and_pickles():
+    op = make_operator("softplus", softplus, d_softplus, sp_softplus)
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (200, 2))
+    G = np.column_stack([np.ones(200), np.ones(200)])
+    reg = SymbolicGradientRegressor(unary_operators=["square", op], random_state=0, **FAST).fit(X, G)
+    assert str(reg.sympy()) == "x0 + x1"
+    pickle.loads(pickle.dumps(reg))
+
+
+@pytest.mark.parametrize(
+    "X, y, message",
+    [
+        (np.array([[0.0, np.nan], [1.0, 2.0], [2.0, 1.0]]), np.ones((3, 2)), "NaN or infinity in column"),
+        (np.ones((3, 2)) * [[1, 2]] + [[0, 0], [1, 1], [2, 0]], np.array([[1.0, np.inf]] * 3), "Input y contains"),
+        (np.random.rand(5, 3), np.random.rand(5, 2), r"y has shape \(5, 2\)"),
+        (np.random.rand(5, 2), np.random.rand(4), "inconsistent numbers of samples"),
+        (np.column_stack([np.random.rand(5), np.ones(5)]), np.random.rand(5, 2), "'x1' \\(always 1\\) of X are constant"),
+        (np.random.rand(5, 2), np.zeros((5, 2)), "all 5 target gradients are zero"),
+    ],
+)
+def test_bad_input_gets_a_clear_error(X, y, message):
+    with pytest.raises(ValueError, match=message):
+        SymbolicGradientRegressor(**FAST).fit(X, y)
+
+
+def test_all_zero_gradients_raise_dead_neuron_error():
+    with pytest.raises(DeadNeuronError):
+        SymbolicGradientRegressor(**FAST).fit(np.random.rand(5, 2), np.zeros((5, 2)))
+
+
+def test_invalid_parameters_are_reported_together():
+    reg = SymbolicGradientRegressor(maxsize=0, model_selection="bestt", unary_operators=["sine"])
+    with pytest.raises(ValueError) as info:
+        reg.fit(np.random.rand(5, 2), np.random.rand(5, 2))
+    text = str(info.value)
+    assert "maxsize must be an integer >= 1" in text
+    assert "model_selection must be" in text
+    assert "did you mean 'sin'" in text
+
+
+def test_degenerate_points_are_dropped_and_counted():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (100, 2))
+    G = 2 * X
+    G[:10] = 0.0
+    reg = SymbolicGradientRegressor(random_state=0, **FAST).fit(X, G)
+    assert reg.n_points_dropped_ == 10 and reg.n_points_used_ == 90
