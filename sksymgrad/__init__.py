@@ -3,6 +3,7 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from .interpreter import GradientSymbolicInterpreter
+from .networks import AutoencoderEmbedder, SiameseEmbedder
 from .regressor import SymbolicGradientRegressor
 
 try:
@@ -10,4 +11,10 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
-__all__ = ["GradientSymbolicInterpreter", "SymbolicGradientRegressor", "__version__"]
+__all__ = [
+    "AutoencoderEmbedder",
+    "GradientSymbolicInterpreter",
+    "SiameseEmbedder",
+    "SymbolicGradientRegressor",
+    "__version__",
+]

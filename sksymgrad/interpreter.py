@@ -30,13 +30,17 @@ def default_regressor():
     """The search used for network gradients.
 
     A trained network's gradients carry systematic errors (largest away from
-    the data that shaped them) that complex formulas learn to fit. The
-    default therefore selects from a wider loss window than PySR's 1.5 and
-    rounds coefficients with a looser test than analytic gradients allow;
-    both are ordinary parameters (``regressor__selection_window``,
-    ``regressor__rounding_rtol``).
+    the data that shaped them) that complex formulas learn to fit, and a few
+    points are far off. The default therefore selects the knee of the front
+    (the last big step down) within a wider loss window than PySR's 1.5, rounds coefficients with a looser test than
+    analytic gradients allow, and leaves the worst tenth of the points out of
+    each candidate's loss; all are ordinary parameters
+    (``regressor__model_selection``, ``regressor__selection_window``, ``regressor__rounding_rtol``,
+    ``regressor__trim_fraction``).
     """
-    return SymbolicGradientRegressor(selection_window=10.0, rounding_rtol=0.05)
+    return SymbolicGradientRegressor(
+        model_selection="knee", selection_window=30.0, rounding_rtol=0.2, trim_fraction=0.1
+    )
 
 
 def _module_of(net):

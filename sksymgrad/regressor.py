@@ -66,19 +66,25 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
     population_size : int, default=40
     parsimony : float, default=0.02
         Per-node penalty added to ``log(loss)`` in tournaments.
-    model_selection : {'best', 'accuracy', 'score'}, default='best'
-        How :attr:`best_index_` is chosen from the front (PySR's rules).
+    model_selection : {'best', 'knee', 'accuracy', 'score'}, default='best'
+        How :attr:`best_index_` is chosen from the front: PySR's rules, and
+        ``'knee'`` (see :func:`~sksymgrad.search.pareto.select_equation`).
     selection_window : float, default=1.5
-        ``'best'`` picks the highest score among equations whose loss is
-        within this factor of the lowest (PySR's 1.5). Gradients of a trained
-        network carry systematic errors that complex formulas learn to fit; a
-        wider window (the interpreter uses 10) keeps the clean formula in the
-        running.
+        ``'best'`` and ``'knee'`` choose among equations whose loss is within
+        this factor of the lowest (PySR's 1.5). Gradients of a trained network
+        carry systematic errors that complex formulas learn to fit; a wider
+        window (the interpreter uses 30 with ``'knee'``) keeps the clean
+        formula in the running.
     early_stop_loss : float, default=1e-12
         Stop as soon as a candidate's loss is below this.
     rounding_rtol : float, default=None
         Relative loss increase allowed when rounding coefficients to simple
         numbers; ``None`` means ``3 * n_terms / n_eff`` (what noise explains).
+    trim_fraction : float, default=0.0
+        Fraction of the worst-fitting points each candidate may leave out of
+        its loss (a trimmed mean). Gradients of a trained network have
+        heavy-tailed errors; trimming a tenth of the points keeps a few bad
+        ones from steering the coefficients.
     gradient_rtol : float, default=1e-3
         Target gradients with a norm below ``gradient_rtol`` times the median
         norm carry no direction and are left out (the count is in
@@ -150,6 +156,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         selection_window=1.5,
         early_stop_loss=1e-12,
         rounding_rtol=None,
+        trim_fraction=0.0,
         gradient_rtol=1e-3,
         sign="point",
         max_time=60,
@@ -171,6 +178,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         self.selection_window = selection_window
         self.early_stop_loss = early_stop_loss
         self.rounding_rtol = rounding_rtol
+        self.trim_fraction = trim_fraction
         self.gradient_rtol = gradient_rtol
         self.sign = sign
         self.max_time = max_time
@@ -192,8 +200,8 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             positive_int(name)
         positive_int("max_degree", 2)
         errors.check(
-            self.model_selection in ("best", "accuracy", "score"),
-            f"model_selection must be 'best', 'accuracy' or 'score', got {self.model_selection!r}",
+            self.model_selection in ("best", "knee", "accuracy", "score"),
+            f"model_selection must be 'best', 'knee', 'accuracy' or 'score', got {self.model_selection!r}",
         )
         errors.check(self.sign in ("point", "global"), f"sign must be 'point' or 'global', got {self.sign!r}")
         strategies = (self.strategies,) if isinstance(self.strategies, str) else tuple(self.strategies)
@@ -202,6 +210,10 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         errors.check(
             isinstance(self.selection_window, (int, float)) and self.selection_window >= 1,
             f"selection_window must be a number >= 1, got {self.selection_window!r}",
+        )
+        errors.check(
+            isinstance(self.trim_fraction, (int, float)) and 0 <= self.trim_fraction < 0.5,
+            f"trim_fraction must be a number in [0, 0.5), got {self.trim_fraction!r}",
         )
         for name in ("parsimony", "early_stop_loss", "gradient_rtol"):
             value = getattr(self, name)
@@ -239,6 +251,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             parsimony=self.parsimony,
             early_stop_loss=self.early_stop_loss,
             rounding_rtol=self.rounding_rtol,
+            trim=self.trim_fraction,
             max_time=self.max_time,
             n_jobs=self.n_jobs,
             sign=self.sign,

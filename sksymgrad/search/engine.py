@@ -32,6 +32,7 @@ class SearchSettings:
     parsimony: float = 0.02
     early_stop_loss: float = 1e-12
     rounding_rtol: float = None
+    trim: float = 0.0
     max_time: float = None
     n_jobs: int = 1
     sign: str = "point"
@@ -110,7 +111,7 @@ def _linear_candidates(X, target, weights, mode, ops, settings, rng, deadline, l
         if not terms:
             continue
         if mode == "gradient":
-            problem = DirectionProblem(M, target, weights)
+            problem = DirectionProblem(M, target, weights, trim=settings.trim)
         else:
             problem = ValueProblem(M, target, weights)
         index = {term: i for i, term in enumerate(terms)}
@@ -190,6 +191,7 @@ def run_search(X, target, weights, mode, ops, settings, feature_symbols, random_
             population_size=settings.population_size,
             parsimony=settings.parsimony,
             early_stop_loss=settings.early_stop_loss,
+            trim=settings.trim,
             seeds=[tree for tree, _, _ in sorted(candidates, key=lambda c: c[1])[:8]],
         )
         found = evolve(

@@ -36,19 +36,21 @@ class EvolutionConfig:
     n_eval_points: int = 250
     optimize_every: int = 2
     early_stop_loss: float = 1e-12
+    trim: float = 0.0
     seeds: list = field(default_factory=list)
 
 
 class _Fitness:
     """Loss of a tree on a fixed subsample, direction or value objective."""
 
-    def __init__(self, X, target, weights, mode, ops, sign="point"):
-        self.X, self.target, self.weights, self.mode, self.ops, self.sign = X, target, weights, mode, ops, sign
+    def __init__(self, X, target, weights, mode, ops, sign="point", trim=0.0):
+        self.X, self.target, self.weights, self.mode, self.ops = X, target, weights, mode, ops
+        self.sign, self.trim = sign, trim
 
     def __call__(self, tree):
         if self.mode == "gradient":
             _, g = evaluate(tree, self.X, self.ops)
-            return direction_loss(g, self.target, self.weights, self.sign)
+            return direction_loss(g, self.target, self.weights, self.sign, self.trim)
         return value_loss(evaluate_value(tree, self.X, self.ops), self.target, self.weights)
 
     def residuals(self, tree):
@@ -60,6 +62,8 @@ class _Fitness:
             r = r * np.sqrt(self.weights)[:, None]
             return np.where(np.isfinite(r), r, 1.0).ravel()
         v = evaluate_value(tree, self.X, self.ops)
+        if not np.all(np.isfinite(v)):
+            return np.full(len(v), 1e3)
         w = self.weights
         A = np.column_stack([np.ones_like(v), v])
         with np.errstate(all="ignore"):
@@ -251,7 +255,7 @@ def evolve(X, target, weights, mode, ops, cfg, random_state=None, n_jobs=1, dead
     n = len(X)
     rows = np.sort(rng.choice(n, min(n, cfg.n_eval_points), replace=False))
     w = weights[rows] / weights[rows].sum()
-    fitness = _Fitness(X[rows], target[rows], w, mode, ops)
+    fitness = _Fitness(X[rows], target[rows], w, mode, ops, trim=cfg.trim)
     probe = X[rng.choice(n, min(n, 8), replace=False)] * (1 + 1e-3 * np.arange(1, X.shape[1] + 1))
     islands = [list(cfg.seeds) for _ in range(cfg.populations)]
     hof = {}
@@ -279,7 +283,7 @@ def evolve(X, target, weights, mode, ops, cfg, random_state=None, n_jobs=1, dead
         if best < cfg.early_stop_loss or (deadline is not None and time.monotonic() > deadline):
             break
     # Re-polish and re-score the hall of fame on all points.
-    full = _Fitness(X, target, weights / weights.sum(), mode, ops)
+    full = _Fitness(X, target, weights / weights.sum(), mode, ops, trim=cfg.trim)
     out = []
     for loss, tree in hof.values():
         tree = _optimize_constants(tree, full, max_nfev=20)

@@ -19,16 +19,17 @@ from fractions import Fraction
 import numpy as np
 
 from .expressions import evaluate, evaluate_value
+from .losses import trim_weights
 
 __all__ = ["DirectionProblem", "ValueProblem", "beam_search", "LinearFit", "round_coefficients"]
 
 _FLOOR = 1e-3  # reweighting floor, relative to the median squared gradient norm
 
 
-def _loss_from_sin2(sin2, weights):
-    # 1 - cos written without cancellation, so exact fits reach ~1e-30.
+def _pointwise_from_sin2(sin2):
+    # 1 - cos written without cancellation.
     sin2 = np.clip(sin2, 0.0, 1.0)
-    return (sin2 / (1.0 + np.sqrt(1.0 - sin2))) @ weights
+    return sin2 / (1.0 + np.sqrt(1.0 - sin2))
 
 
 def _smallest_generalized_eigvec(Ma, Mt):
@@ -63,12 +64,16 @@ class DirectionProblem:
         Unit target directions.
     weights : ndarray of shape (n,)
         Point weights (normalised to sum 1 internally).
+    trim : float, default=0.0
+        Fraction of worst-fitting points left out of fit and loss (a trimmed
+        mean, robust to a network's heavy-tailed gradient errors).
     """
 
-    def __init__(self, T, N, weights):
+    def __init__(self, T, N, weights, trim=0.0):
         self.T = T
         self.N = N
         self.weights = weights / weights.sum()
+        self.trim = trim
         self._grams = None
 
     def fit(self, subsets, rows=None, n_iter=3):
@@ -87,16 +92,24 @@ class DirectionProblem:
         w0 = self.weights if rows is None else self.weights[rows]
         w0 = w0 / w0.sum()
         q = np.trace(Gt, axis1=-2, axis2=-1)  # (n, P): start with equal weight per point
-        for _ in range(n_iter):
-            wt = w0[:, None] / np.maximum(q, _FLOOR * q.mean(axis=0) + 1e-300)
+        w = np.broadcast_to(w0[:, None], q.shape)
+
+        def sin2_of(c, q):
+            pc = np.einsum("nps,ps->np", p, c)
+            with np.errstate(all="ignore"):
+                return np.where(q > 0, 1.0 - pc * pc / q, 1.0)
+
+        for it in range(n_iter + (2 if self.trim > 0 else 0)):
+            if self.trim > 0 and it >= n_iter:
+                w = trim_weights(sin2_of(c, q), w0, self.trim)
+            wt = w / np.maximum(q, _FLOOR * q.mean(axis=0) + 1e-300)
             Mt = np.einsum("np,npst->pst", wt, Gt)
             Ma = np.einsum("np,npst->pst", wt, Ga)
             c = _smallest_generalized_eigvec(Ma, Mt)
             q = np.einsum("npt,pt->np", np.einsum("npst,ps->npt", Gt, c), c)
-        pc = np.einsum("nps,ps->np", p, c)
-        with np.errstate(all="ignore"):
-            sin2 = np.where(q > 0, 1.0 - pc * pc / q, 1.0)
-        losses = _loss_from_sin2(sin2.T, w0)
+        sin2 = sin2_of(c, q)
+        w = trim_weights(sin2, w0, self.trim)
+        losses = np.einsum("np,np->p", _pointwise_from_sin2(sin2), w) / w.sum(axis=0)
         losses[~np.isfinite(losses)] = np.inf
         return c, losses
 
@@ -114,7 +127,9 @@ class DirectionProblem:
         pc = np.einsum("nd,nd->n", g, self.N)
         with np.errstate(all="ignore"):
             sin2 = np.where(q > 0, 1.0 - pc * pc / q, 1.0)
-        return float(_loss_from_sin2(sin2, self.weights))
+        per_point = _pointwise_from_sin2(sin2)
+        w = trim_weights(per_point, self.weights, self.trim)
+        return float(per_point @ w / w.sum())
 
 
 class ValueProblem:

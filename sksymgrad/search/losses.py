@@ -10,6 +10,7 @@ __all__ = [
     "direction_targets",
     "pointwise_direction_loss",
     "direction_loss",
+    "trim_weights",
     "value_loss",
 ]
 
@@ -91,12 +92,34 @@ def pointwise_direction_loss(grad, N, sign="point"):
     return 1.0 - np.abs(cos)
 
 
-def direction_loss(grad, N, weights=None, sign="point"):
-    """Weighted mean of :func:`pointwise_direction_loss`; ``inf`` if invalid."""
+def trim_weights(per_point, weights, trim):
+    """Weights with the worst ``trim`` fraction (by weight) of points set to 0.
+
+    ``per_point`` is (n,) or (n, P) (one column per candidate); ``weights``
+    is (n,). Gradients of a trained network have heavy-tailed errors (a few
+    points far off), and a trimmed mean keeps them from steering the fit.
+    """
+    per_point = np.asarray(per_point)
+    w = np.broadcast_to(weights[:, None] if per_point.ndim == 2 else weights, per_point.shape)
+    if trim <= 0:
+        return np.array(w, dtype=float)
+    order = np.argsort(per_point, axis=0, kind="stable")
+    w_sorted = np.take_along_axis(w, order, axis=0)
+    before = np.cumsum(w_sorted, axis=0) - w_sorted
+    keep_sorted = before < (1.0 - trim) * w_sorted.sum(axis=0)
+    keep = np.empty_like(keep_sorted)
+    np.put_along_axis(keep, order, keep_sorted, axis=0)
+    return np.where(keep, w, 0.0)
+
+
+def direction_loss(grad, N, weights=None, sign="point", trim=0.0):
+    """Weighted (and optionally trimmed) mean of :func:`pointwise_direction_loss`; ``inf`` if invalid."""
     if not np.all(np.isfinite(grad)):
         return np.inf
     per_point = pointwise_direction_loss(grad, N, sign)
-    return float(np.average(per_point, weights=weights))
+    w = np.ones(len(per_point)) if weights is None else weights
+    w = trim_weights(per_point, w, trim)
+    return float(np.average(per_point, weights=w))
 
 
 def value_loss(pred, y, weights=None):

@@ -3,7 +3,11 @@
 import numpy as np
 import pandas as pd
 
-__all__ = ["LOSS_FLOOR", "pareto_front", "add_scores", "select_equation"]
+__all__ = ["LOSS_FLOOR", "KNEE_FRACTION", "pareto_front", "add_scores", "select_equation"]
+
+#: ``'knee'`` selection: a formula counts as a real step down the front when
+#: its score is at least this fraction of the largest score.
+KNEE_FRACTION = 0.25
 
 #: Losses below this are numerical noise: exact fits all tie here, so the
 #: simplest exact fit wins.
@@ -47,10 +51,15 @@ def select_equation(equations, model_selection="best", window=1.5):
     ----------
     equations : pandas.DataFrame
         With columns ``complexity``, ``loss`` and ``score``.
-    model_selection : {'best', 'accuracy', 'score'}, default='best'
+    model_selection : {'best', 'knee', 'accuracy', 'score'}, default='best'
         ``'accuracy'``: lowest loss. ``'score'``: highest score.
         ``'best'`` (PySR): highest score among equations whose loss is within
-        ``window`` times the lowest.
+        ``window`` times the lowest. ``'knee'``: among those, the most complex
+        one whose score is at least :data:`KNEE_FRACTION` of the highest --
+        the last real step down the front, after which extra complexity buys
+        only small gains (fitting a network's artifacts). It keeps the clean
+        formula when a simpler look-alike scores higher but leaves most of the
+        concept out.
     window : float, default=1.5
         PySR uses 1.5. Gradients of a trained network carry systematic
         errors that complex formulas learn to fit, so the regressor widens it
@@ -71,10 +80,14 @@ def select_equation(equations, model_selection="best", window=1.5):
         return loss.idxmin()
     if model_selection == "score":
         return equations["score"].idxmax()
+    ok = loss <= window * loss.min()
     if model_selection == "best":
-        ok = loss <= window * loss.min()
         return equations.loc[ok, "score"].idxmax()
-    raise ValueError(f"model_selection must be 'best', 'accuracy' or 'score', got {model_selection!r}")
+    if model_selection == "knee":
+        scores = equations.loc[ok, "score"]
+        steps = scores[scores >= KNEE_FRACTION * scores.max()]
+        return equations.loc[steps.index, "complexity"].idxmax()
+    raise ValueError(f"model_selection must be 'best', 'knee', 'accuracy' or 'score', got {model_selection!r}")
 
 
 def equations_frame(rows):

@@ -1,0 +1,163 @@
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import sympy
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from sksymgrad import GradientSymbolicInterpreter, SymbolicGradientRegressor
+from sksymgrad.benchmarks import get_task, make_task_data, recovered
+from sksymgrad.exceptions import DeadNeuronError, NeuronNotFoundError
+from sksymgrad.interpreter import default_regressor
+from sksymgrad.networks import MLPNet
+
+FAST = dict(net__max_epochs=60, regressor__max_time=10, regressor__niterations=4)
+
+
+def fast_interpreter(**params):
+    interp = GradientSymbolicInterpreter(n_points=600, random_state=0, **params)
+    fast = FAST if "net" not in params else {k: v for k, v in FAST.items() if not k.startswith("net__")}
+    return interp.set_params(**fast)
+
+
+@pytest.fixture(scope="module")
+def circle():
+    X, y, level = make_task_data("circle", n_samples=800, random_state=0)
+    return X, y, level
+
+
+@pytest.fixture(scope="module")
+def fitted(circle):
+    X, y, _ = circle
+    return fast_interpreter().fit(X, y)
+
+
+def test_classifier_concept_is_recovered_in_column_names(fitted, circle):
+    X, y, level = circle
+    task = get_task("circle")
+    assert {s.name for s in fitted.sympy().free_symbols} == {"x", "y"}
+    assert recovered(fitted.sympy(), task.expression, task.domain, level=level)
+    result = fitted.neurons_["output"]
+    assert result.expression == fitted.expression_
+    assert result.n_points > 100 and "neuron output" in str(result)
+    assert "<b>neuron output</b>" in result._repr_html_()
+
+
+def test_transform_score_predict(fitted, circle):
+    X, y, _ = circle
+    Z = fitted.transform(X)
+    assert Z.shape == (len(X), 1)
+    assert fitted.get_feature_names_out().tolist() == ["concept_output"]
+    assert fitted.score(X) > 0.9
+    assert (fitted.predict(X) == y).mean() > 0.95
+
+
+def test_interpret_hidden_neurons_and_cache(fitted):
+    neurons = fitted.list_neurons()
+    assert neurons["output"] == 1 and neurons["hidden.1"] == 64
+    results = fitted.interpret(["hidden.1[0]", "hidden.3[2]"], n_jobs=2)
+    assert [r.neuron for r in results] == ["hidden.1[0]", "hidden.3[2]"]
+    assert fitted.interpret("hidden.1[0]") is results[0]
+    assert fitted.transform(np.zeros((3, 2))).shape == (3, 3)
+
+
+def test_unknown_neurons_get_did_you_mean(fitted):
+    with pytest.raises(NeuronNotFoundError, match="did you mean 'hidden.1'"):
+        fitted.interpret("hiden.1[0]")
+    with pytest.raises(NeuronNotFoundError, match="has 64 units"):
+        fitted.interpret("hidden.1[64]")
+    with pytest.raises(NeuronNotFoundError, match="has 64 units; name one"):
+        fitted.interpret("hidden.1")
+
+
+def test_dead_neuron_is_a_clear_error(circle):
+    import torch
+
+    X, y, _ = circle
+    interp = fast_interpreter(neuron="hidden.1[0]").set_params(net__activation="relu")
+    net = MLPNet(max_epochs=5, activation="relu", random_state=0).fit(X.to_numpy(), y)
+    with torch.no_grad():
+        net.module_.hidden[0].weight[0] = 0.0
+        net.module_.hidden[0].bias[0] = -1.0  # relu(-1) = 0 everywhere: dead
+    interp.set_params(net=FrozenEstimator(net))
+    with pytest.raises(DeadNeuronError, match=r"neuron 'hidden.1\[0\]'.*zero on 100%"):
+        interp.fit(X, y)
+
+
+def test_unfitted_use_raises_not_fitted():
+    with pytest.raises(NotFittedError):
+        GradientSymbolicInterpreter().interpret("output")
+    with pytest.raises(NotFittedError):
+        GradientSymbolicInterpreter().transform(np.zeros((2, 2)))
+
+
+@pytest.mark.parametrize(
+    "X, y, message",
+    [
+        (pd.DataFrame({"a": [1.0, np.nan, 2, 3], "b": [1.0, 2, 3, 4]}), [0, 1, 0, 1], "column\\(s\\) 'a' \\(1 rows\\)"),
+        (np.random.rand(5, 2), np.arange(4), "inconsistent numbers of samples"),
+    ],
+)
+def test_bad_input(X, y, message):
+    with pytest.raises(ValueError, match=message):
+        fast_interpreter().fit(X, y)
+
+
+def test_bad_parameters_are_collected():
+    with pytest.raises(ValueError) as info:
+        GradientSymbolicInterpreter(n_points=1, points="surface", neuron=[1.5]).fit(np.random.rand(10, 2), np.arange(10) % 2)
+    text = str(info.value)
+    assert "n_points must be an integer >= 2" in text and "points must be" in text and "neuron address" in text
+
+
+def test_nested_params_work_on_defaults():
+    interp = GradientSymbolicInterpreter().set_params(regressor__max_time=1, net__max_epochs=3)
+    assert interp.get_params()["regressor__max_time"] == 1
+    assert interp.get_params()["net__max_epochs"] == 3
+    assert interp.regressor.get_params()["model_selection"] == default_regressor().model_selection
+
+
+def test_clone_pickle_and_reproducibility(fitted, circle):
+    X, y, _ = circle
+    fresh = clone(fitted)
+    assert not hasattr(fresh, "neurons_")
+    assert not any(k.endswith("_") for k in fresh.get_params())
+    again = pickle.loads(pickle.dumps(fitted))
+    assert again.sympy() == fitted.sympy()
+    np.testing.assert_allclose(again.transform(X), fitted.transform(X))
+    twin = fast_interpreter().fit(X, y)
+    assert sympy.srepr(twin.sympy()) == sympy.srepr(fitted.sympy())
+
+
+def test_grid_search_and_pipeline(circle):
+    X, y, _ = circle
+    pipe = Pipeline([("identity", FunctionTransformer(feature_names_out="one-to-one")), ("interp", fast_interpreter())])
+    search = GridSearchCV(pipe, {"interp__regressor__maxsize": [8, 12]}, cv=2)
+    search.fit(X, y)
+    assert set(search.cv_results_["param_interp__regressor__maxsize"]) == {8, 12}
+    assert np.isfinite(search.best_score_)
+
+
+def test_prefit_frozen_net_and_plain_module(circle):
+    X, y, level = circle
+    net = MLPNet(max_epochs=60, random_state=0).fit(X.to_numpy(), y)
+    frozen = fast_interpreter(net=FrozenEstimator(net)).fit(X, y)
+    assert frozen.net_.estimator is net
+    plain = fast_interpreter(net=net.module_).fit(X, y)
+    assert plain.sympy() == frozen.sympy()
+
+
+def test_ordinal_multiclass_uses_the_expected_class_index():
+    task = get_task("circle")
+    X = task.sample(1500, 0)
+    r2 = task.values(X)
+    y = np.digitize(r2, np.quantile(r2, [0.25, 0.5, 0.75]))
+    df = pd.DataFrame(X, columns=task.variables)
+    interp = fast_interpreter().set_params(net__max_epochs=100).fit(df, y)
+    assert recovered(interp.sympy(), task.expression, task.domain, tol=1e-3), interp.summary()
