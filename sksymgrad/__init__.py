@@ -2,8 +2,6 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .interpreter import GradientSymbolicInterpreter
-from .networks import AutoencoderEmbedder, SiameseEmbedder
 from .regressor import SymbolicGradientRegressor
 
 try:
@@ -18,3 +16,23 @@ __all__ = [
     "SymbolicGradientRegressor",
     "__version__",
 ]
+
+# The network side needs torch; load it on first use so that the search engine
+# (numpy, scipy, sympy) imports without it.
+_LAZY = {
+    "GradientSymbolicInterpreter": "interpreter",
+    "SiameseEmbedder": "networks",
+    "AutoencoderEmbedder": "networks",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
