@@ -83,9 +83,9 @@ class MLPNet(BaseEstimator):
     hidden_units : tuple of int, default=(64, 64)
     activation : str, default='tanh'
     max_epochs : int, default=300
-    lr : float, default=5e-3
+    lr : float, default=3e-3
         Adam learning rate.
-    batch_size : int, default=256
+    batch_size : int, default=128
     weight_decay : float, default=0.0
     patience : int, default=30
         Early stopping on the validation loss (epochs without improvement).
@@ -117,8 +117,8 @@ class MLPNet(BaseEstimator):
         hidden_units=(64, 64),
         activation="tanh",
         max_epochs=300,
-        lr=5e-3,
-        batch_size=256,
+        lr=3e-3,
+        batch_size=128,
         weight_decay=0.0,
         patience=30,
         validation_fraction=0.15,
