@@ -55,13 +55,12 @@ def det2_groups(n_groups=200, group_size=10, random_state=None):
 def trace3_groups(n_groups=200, group_size=10, random_state=None):
     """3x3 matrices (row-major ``a11..a33``) sharing only the trace."""
     rng = np.random.default_rng(random_state)
-    # Solve for a33, the last entry: order the columns so it is last, then back.
-    X, groups = _solve_for_entry(
+    # a33 is the last entry, the one solved for.
+    return _solve_for_entry(
         n_groups, group_size, rng, 9,
         lambda P: P[:, 0] + P[:, 4] + P[:, 8],
         lambda P, v: v - P[:, 0] - P[:, 4],
     )
-    return X, groups
 
 
 def kepler_L_groups(n_groups=200, group_size=10, random_state=None):

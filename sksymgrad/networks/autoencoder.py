@@ -1,15 +1,13 @@
 """Autoencoder embedder: unsupervised codes whose units can be interpreted."""
 
 import numpy as np
-import torch
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 from torch import nn
 
-from ..utils.random import torch_seed_context
 from ..utils.validation import ParamErrors
-from .mlp import ACTIVATIONS, StandardizeInputs, StandardizedMLP
+from ._base import EmbedderMixin, train_skorch_net
+from .mlp import ACTIVATIONS, StandardizedMLP
 
 __all__ = ["AutoencoderModule", "ReconstructionLoss", "AutoencoderEmbedder"]
 
@@ -48,7 +46,7 @@ class ReconstructionLoss(nn.Module):
         return ((reconstruction - standardized) ** 2).mean()
 
 
-class AutoencoderEmbedder(TransformerMixin, BaseEstimator):
+class AutoencoderEmbedder(EmbedderMixin, TransformerMixin, BaseEstimator):
     """Unsupervised bottleneck codes; ``fit(X)``, ``transform(X)`` = codes.
 
     Parameters
@@ -101,51 +99,25 @@ class AutoencoderEmbedder(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         """Train to reconstruct ``X`` through ``latent_dim`` units (``y`` is ignored)."""
-        from skorch import NeuralNet
-        from skorch.callbacks import EarlyStopping
-
         errors = ParamErrors(type(self).__name__)
         errors.check(isinstance(self.latent_dim, (int, np.integer)) and self.latent_dim >= 1, f"latent_dim must be an integer >= 1, got {self.latent_dim!r}")
         errors.check(self.activation in ACTIVATIONS, f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
         errors.raise_if_any()
         X = validate_data(self, X, dtype=np.float32)
-        seed = check_random_state(self.random_state).randint(2**31)
-        net = NeuralNet(
+        self.net_ = train_skorch_net(
+            X,
+            None,
+            self.random_state,
+            patience=self.patience,
+            verbose=self.verbose,
             module=AutoencoderModule,
             module__n_features=X.shape[1],
             module__latent_dim=self.latent_dim,
             module__hidden_units=tuple(self.hidden_units),
             module__activation=self.activation,
             criterion=ReconstructionLoss,
-            optimizer=torch.optim.Adam,
             lr=self.lr,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
-            iterator_train__shuffle=True,
-            train_split=None,
-            callbacks=[
-                ("standardize", StandardizeInputs()),
-                ("early_stopping", EarlyStopping(monitor="train_loss", patience=self.patience, load_best=True)),
-            ],
-            verbose=self.verbose,
-            device="cpu",
         )
-        with torch_seed_context(seed):
-            net.fit(X, None)
-        self.net_ = net
         return self
-
-    @property
-    def module_(self):
-        check_is_fitted(self, "net_")
-        return self.net_.module_
-
-    def transform(self, X):
-        """Bottleneck codes, shape (n_samples, latent_dim)."""
-        check_is_fitted(self, "net_")
-        X = validate_data(self, X, reset=False, dtype=np.float32)
-        module = self.net_.module_
-        module.eval()
-        with torch.no_grad():
-            code = module(torch.as_tensor(X))[0]
-        return code.double().numpy()

@@ -8,13 +8,12 @@ invariant up to an invertible function, which symbolic gradients then read.
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 from torch import nn
 
-from ..utils.random import torch_seed_context
 from ..utils.validation import ParamErrors
-from .mlp import ACTIVATIONS, StandardizeInputs, StandardizedMLP
+from ._base import EmbedderMixin, train_skorch_net
+from .mlp import ACTIVATIONS, StandardizedMLP
 
 __all__ = ["GroupVarianceRatioLoss", "SiameseEmbedder", "check_groups"]
 
@@ -66,7 +65,7 @@ def check_groups(groups):
     return groups
 
 
-class SiameseEmbedder(TransformerMixin, BaseEstimator):
+class SiameseEmbedder(EmbedderMixin, TransformerMixin, BaseEstimator):
     """Learn codes that are equal within groups and differ across groups.
 
     ``fit(X, y)`` takes group ids ``y``; samples with the same id share the
@@ -139,50 +138,24 @@ class SiameseEmbedder(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y):
         """Train on samples ``X`` and group ids ``y``."""
-        from skorch import NeuralNet
-        from skorch.callbacks import EarlyStopping
-
         self._validate_params()
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_groups(y)
         _, codes = np.unique(y, return_inverse=True)
-        seed = check_random_state(self.random_state).randint(2**31)
-        net = NeuralNet(
+        self.net_ = train_skorch_net(
+            X,
+            codes.astype(np.int64),
+            self.random_state,
+            patience=self.patience,
+            verbose=self.verbose,
             module=StandardizedMLP,
             module__n_features=X.shape[1],
             module__n_outputs=self.latent_dim,
             module__hidden_units=tuple(self.hidden_units),
             module__activation=self.activation,
             criterion=GroupVarianceRatioLoss,
-            optimizer=torch.optim.Adam,
             lr=self.lr,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
-            iterator_train__shuffle=True,
-            train_split=None,
-            callbacks=[
-                ("standardize", StandardizeInputs()),
-                ("early_stopping", EarlyStopping(monitor="train_loss", patience=self.patience, load_best=True)),
-            ],
-            verbose=self.verbose,
-            device="cpu",
         )
-        with torch_seed_context(seed):
-            net.fit(X, codes.astype(np.int64))
-        self.net_ = net
         return self
-
-    @property
-    def module_(self):
-        check_is_fitted(self, "net_")
-        return self.net_.module_
-
-    def transform(self, X):
-        """Latent codes, shape (n_samples, latent_dim)."""
-        check_is_fitted(self, "net_")
-        X = validate_data(self, X, reset=False, dtype=np.float32)
-        module = self.net_.module_
-        module.eval()
-        with torch.no_grad():
-            z = module(torch.as_tensor(X))
-        return z.reshape(len(X), -1).double().numpy()
