@@ -56,10 +56,10 @@ def _interpret(args):
     neuron = int(args.neuron) if args.neuron.lstrip("-").isdigit() else args.neuron
     regressor = default_regressor().set_params(max_time=args.max_time, verbose=1)
     if args.kind == "siamese":
-        net = SiameseEmbedder(verbose=0)
+        net = SiameseEmbedder(verbose=1)
         neuron = 0 if neuron == "output" else neuron
     else:
-        net = MLPNet(task="auto" if args.kind == "auto" else args.kind)
+        net = MLPNet(task="auto" if args.kind == "auto" else args.kind, verbose=1)
     interp = GradientSymbolicInterpreter(net=net, regressor=regressor, neuron=neuron, random_state=args.seed)
     print(f"training the network on {len(X)} rows x {X.shape[1]} features ...", file=sys.stderr)
     with warnings.catch_warnings():

@@ -308,14 +308,14 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
     def _symbols(self):
         return self.neurons_[next(iter(self.neurons_))].regressor.symbols_
 
-    def _point_weights(self, values, points, address):
+    def _point_weights(self, values, points, address, on_surface):
         rule = self.point_weighting
         if callable(rule):
             w = np.asarray(rule(values, points), dtype=float)
             if w.shape != values.shape or np.any(w < 0) or not np.all(np.isfinite(w)) or w.sum() <= 0:
                 raise ValueError(f"point_weighting returned invalid weights of shape {w.shape}; expected {values.shape}, >= 0")
             return w
-        if np.all(np.abs(values) < 1e-2):  # points on the decision surface: all equally informative
+        if on_surface:  # every point sits on the boundary: all equally informative
             return np.ones_like(values)
         if rule == "auto" and address.module is None and _n_classes(self.net_) == 2:
             logits = values
@@ -336,11 +336,12 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         return self.module_
 
     def _neuron_points(self, address):
+        """Points for the neuron's gradients, and whether they lie on its decision surface."""
         on_surface = self.points == "decision_surface" or (
             self.points == "auto" and address.module is None and _n_classes(self.net_) == 2
         )
         if not on_surface:
-            return self.points_
+            return self.points_, False
         projected = project_to_level_set(self.module_, self.points_, address, level=0.0)
         if len(projected) < max(20, len(self.points_) // 20):
             warnings.warn(
@@ -349,11 +350,12 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
                 SksymgradWarning,
                 stacklevel=3,
             )
-            return self.points_
-        return projected
+            return self.points_, False
+        return projected, True
 
-    def _gradients(self, address):
-        points = self._neuron_points(address)
+    def _neuron_data(self, address):
+        """Points, input gradients and point weights of one neuron (the torch part)."""
+        points, on_surface = self._neuron_points(address)
         values, G = neuron_gradients(self._neuron_module(address), points, address)
         norms = np.linalg.norm(G, axis=1)
         tiny = ~(norms > self.gradient_rtol * np.median(norms[norms > 0])) if np.any(norms > 0) else np.ones(len(G), bool)
@@ -363,7 +365,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
                 f"{len(G)} points, so it encodes nothing there. Pick another neuron (see list_neurons()), "
                 "use a smooth activation, or interpret on points where the neuron is active."
             )
-        return points, values, G
+        return points, G, self._point_weights(values, points, address, on_surface)
 
     def interpret(self, neuron=None, n_jobs=None):
         """Formula(s) for one neuron or a list of neurons (cached per address).
@@ -383,7 +385,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         many = isinstance(neuron, (list, tuple))
         addresses = [parse_neuron(a) for a in (neuron if many else [self.neuron if neuron is None else neuron])]
         todo = [a for a in dict.fromkeys(addresses) if str(a) not in self.neurons_]
-        data = [(a, *self._gradients(a)) for a in todo]  # torch work stays in this thread
+        data = [(a, *self._neuron_data(a)) for a in todo]  # torch work stays in this thread
         jobs = n_jobs if n_jobs is not None else self.n_jobs
         if len(data) > 1 and jobs not in (None, 1):
             from joblib import Parallel, delayed
@@ -396,8 +398,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         out = [self.neurons_[str(a)] for a in addresses]
         return out if many else out[0]
 
-    def _search(self, address, points, values, G):
-        weights = self._point_weights(values, points, address)
+    def _search(self, address, points, G, weights):
         names = getattr(self, "feature_names_in_", None)
         Xp = pd.DataFrame(points, columns=list(names)) if names is not None else points
         reg = clone(self.regressor_)

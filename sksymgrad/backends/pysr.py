@@ -39,30 +39,32 @@ def julia_direction_objective(N, name="sksymgrad_direction_loss"):
     """
     N = np.asarray(N, dtype=float)
     rows = ";\n    ".join(" ".join(repr(float(v)) for v in row) for row in N.T)
+    # A let block returns the function with the targets captured, so a second
+    # fit in the same Julia session does not redefine a global constant.
     return f"""
-const SKSYMGRAD_TARGETS = [
+let SKSYMGRAD_TARGETS = [
     {rows}
 ]
-
-function {name}(tree, dataset::Dataset{{T,L}}, options)::L where {{T,L}}
-    X = dataset.X
-    _, grad, ok = eval_grad_tree_array(tree, X, options; variable=true)
-    !ok && return L(Inf)
-    total = zero(L)
-    for j in 1:size(X, 2)
-        i = Int(round(dataset.y[j])) + 1
-        nrm = sqrt(sum(abs2, view(grad, :, j)))
-        if !(nrm > 0) || !isfinite(nrm)
-            total += one(L)
-            continue
+    function {name}(tree, dataset::Dataset{{T,L}}, options)::L where {{T,L}}
+        X = dataset.X
+        _, grad, ok = eval_grad_tree_array(tree, X, options.operators; variable=true)
+        !ok && return L(Inf)
+        total = zero(L)
+        for j in 1:size(X, 2)
+            i = Int(round(dataset.y[j])) + 1
+            nrm = sqrt(sum(abs2, view(grad, :, j)))
+            if !(nrm > 0) || !isfinite(nrm)
+                total += one(L)
+                continue
+            end
+            c = zero(L)
+            for k in 1:size(X, 1)
+                c += grad[k, j] * SKSYMGRAD_TARGETS[k, i]
+            end
+            total += one(L) - min(abs(c) / nrm, one(L))
         end
-        c = zero(L)
-        for k in 1:size(X, 1)
-            c += grad[k, j] * SKSYMGRAD_TARGETS[k, i]
-        end
-        total += one(L) - min(abs(c) / nrm, one(L))
+        return total / size(X, 2)
     end
-    return total / size(X, 2)
 end
 """
 

@@ -6,7 +6,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils.random import torch_seed_context
-from .mlp import StandardizeInputs
+from .mlp import StandardizeInputs, progress_callbacks
 
 __all__ = ["EmbedderMixin", "train_skorch_net"]
 
@@ -20,6 +20,7 @@ def train_skorch_net(X, y, random_state, *, patience, verbose, **params):
     from skorch import NeuralNet
     from skorch.callbacks import EarlyStopping
 
+    progress, skorch_verbose = progress_callbacks(verbose)
     net = NeuralNet(
         optimizer=torch.optim.Adam,
         iterator_train__shuffle=True,
@@ -27,8 +28,9 @@ def train_skorch_net(X, y, random_state, *, patience, verbose, **params):
         callbacks=[
             ("standardize", StandardizeInputs()),
             ("early_stopping", EarlyStopping(monitor="train_loss", patience=patience, load_best=True)),
-        ],
-        verbose=verbose,
+        ]
+        + progress,
+        verbose=skorch_verbose,
         device="cpu",
         **params,
     )

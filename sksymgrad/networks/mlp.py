@@ -69,6 +69,37 @@ class StandardizeInputs(Callback):
             net.module_.set_standardization(X)
 
 
+class EpochProgressBar(Callback):
+    """skorch callback: a tqdm bar over epochs (stderr) showing the losses."""
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        import sys
+
+        from tqdm.auto import tqdm
+
+        self.bar_ = tqdm(total=net.max_epochs, desc="training", unit="epoch", file=sys.stderr, leave=False)
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        losses = {k: f"{row[k]:.4g}" for k in ("train_loss", "valid_loss") if k in row}
+        self.bar_.set_postfix(losses)
+        self.bar_.update(1)
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        self.bar_.close()
+        self.bar_ = None  # a tqdm bar does not pickle; the fitted net must
+
+
+def progress_callbacks(verbose):
+    """Callbacks and skorch ``verbose`` for an sksymgrad ``verbose`` level.
+
+    1: a progress bar over epochs; 2 and more: skorch's epoch table.
+    """
+    if verbose == 1:
+        return [("progress", EpochProgressBar())], 0
+    return [], verbose
+
+
 class MLPNet(BaseEstimator):
     """Default network: classifier or regressor chosen from ``y`` at ``fit``.
 
@@ -93,6 +124,7 @@ class MLPNet(BaseEstimator):
     task : {'auto', 'classifier', 'regressor'}, default='auto'
     random_state : int or None, default=None
     verbose : int, default=0
+        1: a progress bar over epochs; 2: skorch's epoch table.
 
     Attributes
     ----------
@@ -177,10 +209,10 @@ class MLPNet(BaseEstimator):
             optimizer=torch.optim.Adam,
             optimizer__weight_decay=self.weight_decay,
             iterator_train__shuffle=True,
-            verbose=self.verbose,
             device="cpu",
         )
-        callbacks = [("standardize", StandardizeInputs())]
+        progress, common["verbose"] = progress_callbacks(self.verbose)
+        callbacks = [("standardize", StandardizeInputs())] + progress
         if self.validation_fraction > 0:
             callbacks.append(("early_stopping", EarlyStopping(patience=self.patience, load_best=True)))
             stratified = task == "classifier"

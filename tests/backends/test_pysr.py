@@ -47,7 +47,7 @@ def test_objective_embeds_the_directions_and_the_native_formula():
     src = julia_direction_objective(N)
     # Targets are stored feature-major (d x n) so column i is point i's direction.
     assert "0.6 1.0 0.0;\n    0.8 0.0 -1.0" in src
-    assert "eval_grad_tree_array(tree, X, options; variable=true)" in src
+    assert "eval_grad_tree_array(tree, X, options.operators; variable=true)" in src
     assert "one(L) - min(abs(c) / nrm, one(L))" in src  # 1 - |cos|, as the native loss
     assert "dataset.y[j]" in src  # the row index, never a feature
 
