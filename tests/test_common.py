@@ -3,7 +3,7 @@
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sksymgrad import GradientSymbolicInterpreter, SymbolicGradientRegressor
-from sksymgrad.networks import MLPNet
+from sksymgrad.networks import AutoencoderEmbedder, MLPNet, SiameseEmbedder
 from sksymgrad.utils.discovery import all_estimators
 
 FAST_REGRESSOR = dict(max_time=5, niterations=2, populations=1, population_size=10, max_terms=3)
@@ -20,6 +20,8 @@ def _instances():
             random_state=0,
         ),
         "MLPNet": MLPNet(max_epochs=2, hidden_units=(8,), random_state=0),
+        "SiameseEmbedder": SiameseEmbedder(max_epochs=2, hidden_units=(8,), random_state=0),
+        "AutoencoderEmbedder": AutoencoderEmbedder(max_epochs=2, hidden_units=(8,), random_state=0),
     }
     names = [name for name, _ in all_estimators()]
     missing = set(names) - set(made)

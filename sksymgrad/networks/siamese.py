@@ -53,8 +53,8 @@ def check_groups(groups):
     ids, counts = np.unique(groups, return_counts=True)
     if len(ids) < 2:
         raise ValueError(
-            f"all samples are in a single group ({ids[0]!r}); a Siamese embedder learns what "
-            "differs between groups, so it needs at least 2 groups"
+            f"all samples are in a single group ({ids[0]!r}), i.e. 1 class; a Siamese embedder learns "
+            "what differs between groups, so it needs at least 2 groups"
         )
     singles = ids[counts < 2]
     if len(singles):
