@@ -192,6 +192,7 @@ def run_search(X, target, weights, mode, ops, settings, feature_symbols, random_
             parsimony=settings.parsimony,
             early_stop_loss=settings.early_stop_loss,
             trim=settings.trim,
+            rounding_rtol=settings.rounding_rtol,
             seeds=[tree for tree, _, _ in sorted(candidates, key=lambda c: c[1])[:8]],
         )
         found = evolve(

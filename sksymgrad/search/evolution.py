@@ -15,6 +15,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from .expressions import complexity, constants_of, evaluate, evaluate_value, variables_of, with_constants
+from .linear import simple_values
 from .losses import direction_loss, value_loss
 from .simplify import strip_invariances
 
@@ -37,6 +38,7 @@ class EvolutionConfig:
     optimize_every: int = 2
     early_stop_loss: float = 1e-12
     trim: float = 0.0
+    rounding_rtol: float = None
     seeds: list = field(default_factory=list)
 
 
@@ -282,10 +284,32 @@ def evolve(X, target, weights, mode, ops, cfg, random_state=None, n_jobs=1, dead
             progress(best)
         if best < cfg.early_stop_loss or (deadline is not None and time.monotonic() > deadline):
             break
-    # Re-polish and re-score the hall of fame on all points.
+    # Re-polish and re-score the hall of fame on all points, then round the
+    # constants as the linear path does, so polished floats never crowd out
+    # the simple numbers a test on the loss allows.
     full = _Fitness(X, target, weights / weights.sum(), mode, ops, trim=cfg.trim)
+    n_eff = weights.sum() ** 2 / (weights**2).sum()
     out = []
     for loss, tree in hof.values():
         tree = _optimize_constants(tree, full, max_nfev=20)
-        out.append((tree, full(tree)))
+        tree, loss = round_tree_constants(tree, full, full(tree), n_eff, cfg.rounding_rtol)
+        out.append((tree, loss))
     return out
+
+
+def round_tree_constants(tree, loss_fn, loss, n_eff, rtol=None, atol=1e-12):
+    """Replace each constant by the simplest number the loss allows (else six digits)."""
+    consts = constants_of(tree)
+    if not consts:
+        return tree, loss
+    rtol = 3.0 * len(consts) / max(n_eff, 1.0) if rtol is None else rtol
+    threshold = loss * (1.0 + rtol) + atol
+    values = list(consts)
+    for j, c in enumerate(consts):
+        for _, v in simple_values(c) + [(0, float(f"{c:.6g}"))]:
+            trial = values[:j] + [v] + values[j + 1 :]
+            if loss_fn(with_constants(tree, trial)) <= threshold or v == float(f"{c:.6g}"):
+                values = trial
+                break
+    tree = with_constants(tree, values)
+    return tree, loss_fn(tree)

@@ -283,8 +283,8 @@ def beam_search(
 # ---------------------------------------------------------------- rounding
 
 
-def _simple_values(x):
-    """Simpler stand-ins for ``x``, simplest first, with a cost each."""
+def simple_values(x):
+    """Simpler stand-ins for ``x`` (small rationals, short decimals), simplest first, with a cost each."""
     out = []
     if x == 0 or not np.isfinite(x):
         return out
@@ -305,7 +305,7 @@ def _simple_values(x):
 def _cost(value):
     if value in (1.0, -1.0):
         return 0
-    return min((c for c, v in _simple_values(value) if v == value), default=8)
+    return min((c for c, v in simple_values(value) if v == value), default=8)
 
 
 def round_coefficients(loss_fn, coefs, loss, n_eff, rtol=None, atol=1e-12):
@@ -349,10 +349,13 @@ def round_coefficients(loss_fn, coefs, loss, n_eff, rtol=None, atol=1e-12):
             for j in np.argsort(-np.abs(scaled)):
                 if j == k:
                     continue
-                for _, v in _simple_values(scaled[j]):
+                # Simplest stand-ins first; if none passes, the shortest decimal that
+                # does (six digits at most: beyond that it is numerical noise).
+                shorter = [(0, float(f"{scaled[j]:.{n}g}")) for n in (5, 6)]
+                for _, v in simple_values(scaled[j]) + shorter:
                     attempt = trial.copy()
                     attempt[j] = v
-                    if loss_fn(attempt) <= threshold:
+                    if loss_fn(attempt) <= threshold or v == shorter[-1][1]:
                         trial = attempt
                         break
             trial_loss = loss_fn(trial)
