@@ -144,8 +144,8 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         Formula of ``neuron``.
     surrogate_ : estimator or None
         1-D calibration from the formula's value to ``y`` (logistic regression
-        for classifiers, isotonic regression for regressors); ``None``
-        without ``y``.
+        for classifiers, isotonic regression for regressors); ``None`` for
+        embedders and without ``y``.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
 
@@ -250,7 +250,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         check_finite_columns(X, getattr(self, "feature_names_in_", None))
         rng = check_random_state(self.random_state)
         net_seed, point_seed = rng.randint(2**31), rng.randint(2**31)
-        self.search_seed_ = int(rng.randint(2**31))
+        search_seed = int(rng.randint(2**31))
 
         self.net_ = self._build_net(net_seed)
         if not isinstance(self.net_, torch.nn.Module):
@@ -270,7 +270,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         else:
             self.regressor_ = clone(self.regressor)
         if getattr(self.regressor_, "random_state", 0) is None:
-            self.regressor_.set_params(random_state=self.search_seed_)
+            self.regressor_.set_params(random_state=search_seed)
         self.neurons_ = {}
         result = self.interpret(self.neuron)
         self.expression_ = result.expression
@@ -291,19 +291,21 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         return net
 
     def _fit_surrogate(self, X, y, expr):
-        if y is None:
-            return None
+        """A 1-D model from the formula's value to ``y`` (predicting nets only)."""
+        if y is None or not hasattr(self.net_, "predict"):
+            return None  # embedders: y are group ids, nothing to predict
         from sklearn.isotonic import IsotonicRegression
         from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
         from sklearn.utils.multiclass import type_of_target
 
-        h = expression_values(expr, self._symbols(), X)
+        h = expression_values(expr, self._symbols(), X)[:, None]
         if not np.all(np.isfinite(h)):
             return None
         if type_of_target(y) in ("binary", "multiclass"):
-            scale = h.std() or 1.0
-            return LogisticRegression(C=1e4).fit(((h - h.mean()) / scale)[:, None], y), (h.mean(), scale)
-        return IsotonicRegression(increasing="auto", out_of_bounds="clip").fit(h, y), None
+            return make_pipeline(StandardScaler(), LogisticRegression(C=1e4)).fit(h, y)
+        return IsotonicRegression(increasing="auto", out_of_bounds="clip").fit(h, y)
 
     def _symbols(self):
         return self.neurons_[next(iter(self.neurons_))].regressor.symbols_
@@ -479,14 +481,13 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "module_")
         if self.surrogate_ is None:
-            raise AttributeError("predict needs a network trained with y; this one was fitted without y")
+            raise AttributeError(
+                "predict needs a network that predicts y (a classifier or regressor trained with y); "
+                "an embedder's y are group ids"
+            )
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        model, norm = self.surrogate_
         h = expression_values(self.expression_, self._symbols(), X)
-        h = np.where(np.isfinite(h), h, 0.0)
-        if norm is None:
-            return model.predict(h)
-        return model.predict(((h - norm[0]) / norm[1])[:, None])
+        return self.surrogate_.predict(np.where(np.isfinite(h), h, 0.0)[:, None])
 
     def summary(self):
         """Text summary of every interpreted neuron and its Pareto front."""

@@ -29,17 +29,6 @@ def _instances():
     return [made[n] for n in names]
 
 
-def _expected_failures(estimator):
-    if isinstance(estimator, SymbolicGradientRegressor):
-        return {
-            # Subsets of terms are screened on a random subsample of rows, so a
-            # repeated row is close to, not exactly, a doubled weight: the fitted
-            # coefficients agree to ~1e-5 relative, not the check's 1e-7 (issue 2).
-            "check_sample_weight_equivalence_on_dense_data": "screening subsample: equal to ~1e-5, not 1e-7 (issue 2)",
-        }
-    return {}
-
-
-@parametrize_with_checks(_instances(), expected_failed_checks=_expected_failures)
+@parametrize_with_checks(_instances())
 def test_sklearn_compatible(estimator, check):
     check(estimator)
