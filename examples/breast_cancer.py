@@ -16,7 +16,14 @@ from sksymgrad import GradientSymbolicInterpreter
 SMALL = os.environ.get("SKSYMGRAD_EXAMPLES_SMALL") == "1"
 
 data = load_breast_cancer(as_frame=True)
-columns = ["worst radius", "worst texture", "worst smoothness", "worst concavity", "worst concave points", "worst symmetry"]
+columns = [
+    "worst radius",
+    "worst texture",
+    "worst smoothness",
+    "worst concavity",
+    "worst concave points",
+    "worst symmetry",
+]
 X = data.frame[columns].rename(columns=lambda c: c.replace("worst ", "").replace(" ", "_"))
 y = data.target
 X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)

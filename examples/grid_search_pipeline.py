@@ -19,11 +19,13 @@ from sksymgrad.benchmarks import make_task_data
 SMALL = os.environ.get("SKSYMGRAD_EXAMPLES_SMALL") == "1"
 
 X, y, _ = make_task_data("circle", n_samples=600 if SMALL else 1500, random_state=0)
-pipe = Pipeline([
-    # Any feature-preserving preprocessing can come first; names flow through.
-    ("identity", FunctionTransformer(feature_names_out="one-to-one")),
-    ("interp", GradientSymbolicInterpreter(n_points=500, random_state=0)),
-])
+pipe = Pipeline(
+    [
+        # Any feature-preserving preprocessing can come first; names flow through.
+        ("identity", FunctionTransformer(feature_names_out="one-to-one")),
+        ("interp", GradientSymbolicInterpreter(n_points=500, random_state=0)),
+    ]
+)
 grid = {
     "interp__regressor__maxsize": [8, 16],
     "interp__net__hidden_units": [(16,), (64, 64)],

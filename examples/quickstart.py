@@ -31,7 +31,11 @@ print(interp.summary())
 print()
 print("recovered formula:", interp.sympy())
 check = recovered(interp.sympy(), task.expression, task.domain, level=level)
-print(f"matches {task.concept} on its decision surface: {check.recovered} "
-      f"(99th percentile of 1-|cos| = {check.quantile_error:.1e})")
-print(f"network accuracy {interp.net_.score(X.to_numpy(), labels):.3f}, "
-      f"1-D surrogate on the formula {(interp.predict(X) == labels).mean():.3f}")
+print(
+    f"matches {task.concept} on its decision surface: {check.recovered} "
+    f"(99th percentile of 1-|cos| = {check.quantile_error:.1e})"
+)
+print(
+    f"network accuracy {interp.net_.score(X.to_numpy(), labels):.3f}, "
+    f"1-D surrogate on the formula {(interp.predict(X) == labels).mean():.3f}"
+)

@@ -32,15 +32,23 @@ def load_table(path, target):
     if target not in df.columns:
         from .utils.validation import suggest
 
-        raise CLIError(f"target column {target!r} is not in {path!r}{suggest(target, df.columns)}; columns: {list(df.columns)}")
+        raise CLIError(
+            f"target column {target!r} is not in {path!r}{suggest(target, df.columns)}; columns: {list(df.columns)}"
+        )
     X = df.drop(columns=[target])
     text = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
     if text:
         raise CLIError(f"non-numeric feature column(s) {text}: encode them as numbers or drop them")
     missing = X.isna() | ~np.isfinite(X.to_numpy(dtype=float))
     if missing.to_numpy().any():
-        where = ", ".join(f"{c!r}: {int(n)} rows (first row {int(np.flatnonzero(missing[c])[0]) + 2})" for c, n in missing.sum().items() if n)
-        raise CLIError(f"{int(missing.to_numpy().sum())} NaN/inf value(s) in the features ({where}); impute or drop those rows")
+        where = ", ".join(
+            f"{c!r}: {int(n)} rows (first row {int(np.flatnonzero(missing[c])[0]) + 2})"
+            for c, n in missing.sum().items()
+            if n
+        )
+        raise CLIError(
+            f"{int(missing.to_numpy().sum())} NaN/inf value(s) in the features ({where}); impute or drop those rows"
+        )
     y = df[target]
     if y.isna().any():
         raise CLIError(f"the target column {target!r} has {int(y.isna().sum())} missing value(s); drop those rows")

@@ -6,7 +6,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import sympy
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils import check_random_state
@@ -14,8 +13,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .exceptions import DeadNeuronError, SksymgradWarning
 from .export import expression_values, to_latex
-from .neurons import ExpectedClassIndex, list_neurons, neuron_gradients, parse_neuron, project_to_level_set
 from .networks.mlp import MLPNet
+from .neurons import ExpectedClassIndex, list_neurons, neuron_gradients, parse_neuron, project_to_level_set
 from .regressor import SymbolicGradientRegressor
 from .results import Interpretation
 from .utils.random import torch_seed_context
@@ -315,7 +314,9 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         if callable(rule):
             w = np.asarray(rule(values, points), dtype=float)
             if w.shape != values.shape or np.any(w < 0) or not np.all(np.isfinite(w)) or w.sum() <= 0:
-                raise ValueError(f"point_weighting returned invalid weights of shape {w.shape}; expected {values.shape}, >= 0")
+                raise ValueError(
+                    f"point_weighting returned invalid weights of shape {w.shape}; expected {values.shape}, >= 0"
+                )
             return w
         if on_surface:  # every point sits on the boundary: all equally informative
             return np.ones_like(values)
@@ -360,7 +361,9 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         points, on_surface = self._neuron_points(address)
         values, G = neuron_gradients(self._neuron_module(address), points, address)
         norms = np.linalg.norm(G, axis=1)
-        tiny = ~(norms > self.gradient_rtol * np.median(norms[norms > 0])) if np.any(norms > 0) else np.ones(len(G), bool)
+        tiny = (
+            ~(norms > self.gradient_rtol * np.median(norms[norms > 0])) if np.any(norms > 0) else np.ones(len(G), bool)
+        )
         if tiny.mean() > 0.95:
             raise DeadNeuronError(
                 f"neuron {str(address)!r}: its input gradient is (near) zero on {tiny.mean():.0%} of the "

@@ -207,7 +207,9 @@ def list_neurons(module, X):
     return result
 
 
-def project_to_level_set(module, X, address="output", level=0.0, n_steps=25, max_step=None, low=None, high=None, tol=1e-3):
+def project_to_level_set(
+    module, X, address="output", level=0.0, n_steps=25, max_step=None, low=None, high=None, tol=1e-3
+):
     """Move points onto the neuron's level set ``f(x) = level`` by Newton steps.
 
     A single-threshold classifier pins down its concept only on its decision

@@ -37,7 +37,16 @@ def plot_pareto_front(equations, selected=None, ax=None):
     ax.scatter(equations["complexity"], loss, color="C0", zorder=3, label="Pareto front")
     if selected is not None:
         row = equations.loc[selected]
-        ax.scatter([row["complexity"]], [max(row["loss"], 1e-16)], s=160, facecolors="none", edgecolors="C3", lw=2, zorder=4, label="selected")
+        ax.scatter(
+            [row["complexity"]],
+            [max(row["loss"], 1e-16)],
+            s=160,
+            facecolors="none",
+            edgecolors="C3",
+            lw=2,
+            zorder=4,
+            label="selected",
+        )
         ax.set_title(f"${sympy.latex(row['sympy_format'])}$" if "sympy_format" in row else str(row["equation"]))
     ax.set_yscale("log")
     ax.set_xlabel("complexity (nodes)")
@@ -94,7 +103,9 @@ def plot_direction_field(expression, symbols, gradient_fn, bounds, dims=(0, 1), 
     fine = np.tile(centre, (80 * 80, 1))
     FA, FB = np.meshgrid(np.linspace(*bounds[i], 80), np.linspace(*bounds[j], 80))
     fine[:, i], fine[:, j] = FA.ravel(), FB.ravel()
-    ax.contour(FA, FB, expression_values(expression, symbols, fine).reshape(FA.shape), levels=12, colors="0.75", linewidths=0.8)
+    ax.contour(
+        FA, FB, expression_values(expression, symbols, fine).reshape(FA.shape), levels=12, colors="0.75", linewidths=0.8
+    )
 
     def unit(v):
         v = v[:, [i, j]]

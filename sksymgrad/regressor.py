@@ -206,7 +206,10 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         errors.check(self.sign in ("point", "global"), f"sign must be 'point' or 'global', got {self.sign!r}")
         strategies = (self.strategies,) if isinstance(self.strategies, str) else tuple(self.strategies)
         unknown = [s for s in strategies if s not in _STRATEGIES]
-        errors.check(not unknown and strategies, f"strategies must be a non-empty subset of {_STRATEGIES}, got {self.strategies!r}")
+        errors.check(
+            not unknown and strategies,
+            f"strategies must be a non-empty subset of {_STRATEGIES}, got {self.strategies!r}",
+        )
         errors.check(
             isinstance(self.selection_window, (int, float)) and self.selection_window >= 1,
             f"selection_window must be a number >= 1, got {self.selection_window!r}",
@@ -234,7 +237,9 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         except ValueError as exc:
             errors.messages.append(str(exc))
         try:
-            unary = resolve_operators(DEFAULT_UNARY_OPERATORS if self.unary_operators is None else self.unary_operators, 1)
+            unary = resolve_operators(
+                DEFAULT_UNARY_OPERATORS if self.unary_operators is None else self.unary_operators, 1
+            )
         except ValueError as exc:
             errors.messages.append(str(exc))
         errors.raise_if_any()
@@ -308,7 +313,9 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         if w.sum() <= 0:
             raise ValueError("sample_weight values are all zero: at least one point must carry weight")
 
-        self.symbols_ = [sympy.Symbol(str(n), real=True) for n in (names if names is not None else [f"x{j}" for j in range(d)])]
+        self.symbols_ = [
+            sympy.Symbol(str(n), real=True) for n in (names if names is not None else [f"x{j}" for j in range(d)])
+        ]
         self.objective_ = "gradient" if y.ndim == 2 else "value"
         if self.objective_ == "gradient":
             mask, target = direction_targets(y, rtol=self.gradient_rtol)
@@ -330,7 +337,9 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         progress = (lambda msg: (bar.set_postfix_str(msg), bar.update(0))) if bar is not None else None
         seed = check_random_state(self.random_state).randint(2**31)
         try:
-            front, self.history_ = run_search(Xs, target, ws, self.objective_, ops, settings, self.symbols_, seed, progress)
+            front, self.history_ = run_search(
+                Xs, target, ws, self.objective_, ops, settings, self.symbols_, seed, progress
+            )
         finally:
             if bar is not None:
                 bar.close()
@@ -402,4 +411,3 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = False
         return tags
-

@@ -19,7 +19,9 @@ def csv(tmp_path):
 
 def test_interpret_happy_path_writes_report_and_plot(csv, tmp_path, capsys):
     report, plot = tmp_path / "r.json", tmp_path / "front.png"
-    code = main(["interpret", str(csv), "--target", "label", "--max-time", "10", "--out", str(report), "--plot", str(plot)])
+    code = main(
+        ["interpret", str(csv), "--target", "label", "--max-time", "10", "--out", str(report), "--plot", str(plot)]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "selected formula for neuron output" in out and "u" in out

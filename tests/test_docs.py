@@ -15,7 +15,9 @@ def test_docs_build_strict(tmp_path):
     pytest.importorskip("mkdocstrings")
     out = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
-        cwd=ROOT, capture_output=True, text=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 0, out.stderr[-4000:]
     assert (tmp_path / "site" / "api" / "index.html").exists()

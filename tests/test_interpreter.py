@@ -11,7 +11,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from sksymgrad import GradientSymbolicInterpreter, SymbolicGradientRegressor
+from sksymgrad import GradientSymbolicInterpreter
 from sksymgrad.benchmarks import get_task, make_task_data, recovered
 from sksymgrad.exceptions import DeadNeuronError, NeuronNotFoundError
 from sksymgrad.interpreter import default_regressor
@@ -111,7 +111,9 @@ def test_bad_input(X, y, message):
 
 def test_bad_parameters_are_collected():
     with pytest.raises(ValueError) as info:
-        GradientSymbolicInterpreter(n_points=1, points="surface", neuron=[1.5]).fit(np.random.rand(10, 2), np.arange(10) % 2)
+        GradientSymbolicInterpreter(n_points=1, points="surface", neuron=[1.5]).fit(
+            np.random.rand(10, 2), np.arange(10) % 2
+        )
     text = str(info.value)
     assert "n_points must be an integer >= 2" in text and "points must be" in text and "neuron address" in text
 

@@ -117,7 +117,11 @@ def test_custom_operator_is_usable_and_pickles():
         (np.ones((3, 2)) * [[1, 2]] + [[0, 0], [1, 1], [2, 0]], np.array([[1.0, np.inf]] * 3), "Input y contains"),
         (np.random.rand(5, 3), np.random.rand(5, 2), r"y has shape \(5, 2\)"),
         (np.random.rand(5, 2), np.random.rand(4), "inconsistent numbers of samples"),
-        (np.column_stack([np.random.rand(5), np.ones(5)]), np.random.rand(5, 2), "'x1' \\(always 1\\) of X are constant"),
+        (
+            np.column_stack([np.random.rand(5), np.ones(5)]),
+            np.random.rand(5, 2),
+            "'x1' \\(always 1\\) of X are constant",
+        ),
         (np.random.rand(5, 2), np.zeros((5, 2)), "all 5 target gradients are zero"),
     ],
 )

@@ -46,7 +46,10 @@ def det2_groups(n_groups=200, group_size=10, random_state=None):
     """2x2 matrices ``(a, b, c, d)`` sharing the determinant ``a*d - b*c``."""
     rng = np.random.default_rng(random_state)
     return _solve_for_entry(
-        n_groups, group_size, rng, 4,
+        n_groups,
+        group_size,
+        rng,
+        4,
         lambda P: P[:, 0] * P[:, 3] - P[:, 1] * P[:, 2],
         lambda P, v: (v + P[:, 1] * P[:, 2]) / P[:, 0],
     )
@@ -57,7 +60,10 @@ def trace3_groups(n_groups=200, group_size=10, random_state=None):
     rng = np.random.default_rng(random_state)
     # a33 is the last entry, the one solved for.
     return _solve_for_entry(
-        n_groups, group_size, rng, 9,
+        n_groups,
+        group_size,
+        rng,
+        9,
         lambda P: P[:, 0] + P[:, 4] + P[:, 8],
         lambda P, v: v - P[:, 0] - P[:, 4],
     )
@@ -67,7 +73,10 @@ def kepler_L_groups(n_groups=200, group_size=10, random_state=None):
     """Planar states ``(x, y, vx, vy)`` sharing the angular momentum ``x*vy - y*vx``."""
     rng = np.random.default_rng(random_state)
     return _solve_for_entry(
-        n_groups, group_size, rng, 4,
+        n_groups,
+        group_size,
+        rng,
+        4,
         lambda P: P[:, 0] * P[:, 3] - P[:, 1] * P[:, 2],
         lambda P, v: (v + P[:, 1] * P[:, 2]) / P[:, 0],
     )
@@ -104,7 +113,10 @@ def oscillator_groups(n_groups=200, group_size=10, random_state=None):
         lambda t, s: [s[1], -4.0 * s[0]],
         lambda r: r.uniform(-1, 1, 2) * [0.5, 1.0],
         _box([-1, -1], [1, 1]),
-        n_groups, group_size, rng, t_max=10.0,
+        n_groups,
+        group_size,
+        rng,
+        t_max=10.0,
     )
 
 
@@ -121,7 +133,11 @@ def pendulum_groups(n_groups=200, group_size=10, random_state=None):
         lambda t, s: [s[1], -np.sin(s[0])],
         lambda r: np.array([r.uniform(-np.pi, np.pi), r.uniform(-1.5, 1.5)]),
         _box([-np.pi, -1.5], [np.pi, 1.5]),
-        n_groups, group_size, rng, t_max=30.0, wrap=wrap,
+        n_groups,
+        group_size,
+        rng,
+        t_max=30.0,
+        wrap=wrap,
     )
 
 
@@ -135,7 +151,10 @@ def lotka_volterra_groups(n_groups=200, group_size=10, random_state=None):
         lambda t, s: [2 * s[0] / 3 - 4 * s[0] * s[1] / 3, s[0] * s[1] - s[1]],
         lambda r: r.uniform(0.4, 2.0, 2),
         _box([0.2, 0.2], [3.0, 3.0]),
-        n_groups, group_size, rng, t_max=40.0,
+        n_groups,
+        group_size,
+        rng,
+        t_max=40.0,
     )
 
 

@@ -61,7 +61,9 @@ def run_task(task, mode="exact", budget=60.0, seed=0, n_points=1000, n_samples=2
         X, y, level = make_task_data(task, n_samples=n_samples, random_state=seed)
         regressor = default_regressor().set_params(max_time=budget)
         if task.kind == "latent":
-            interp = GradientSymbolicInterpreter(net=SiameseEmbedder(), neuron=0, regressor=regressor, random_state=seed)
+            interp = GradientSymbolicInterpreter(
+                net=SiameseEmbedder(), neuron=0, regressor=regressor, random_state=seed
+            )
         else:
             interp = GradientSymbolicInterpreter(regressor=regressor, random_state=seed)
         interp.fit(X, y)
@@ -125,14 +127,32 @@ def run_benchmark(tasks=None, modes=("exact",), budget=60.0, seed=0, progress=Tr
 
 def format_table(df):
     """Markdown table of the results plus a summary line per mode."""
-    cols = [c for c in ("task", "mode", "recovered", "expression", "q99_error", "seconds", "network_accuracy", "naive_recovered", "naive_expression") if c in df]
+    cols = [
+        c
+        for c in (
+            "task",
+            "mode",
+            "recovered",
+            "expression",
+            "q99_error",
+            "seconds",
+            "network_accuracy",
+            "naive_recovered",
+            "naive_expression",
+        )
+        if c in df
+    ]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for _, r in df.iterrows():
         cells = []
         for c in cols:
             v = r.get(c)
             if isinstance(v, float):
-                v = "" if np.isnan(v) else (f"{v:.1f}" if c == "seconds" else f"{v:.3f}" if c == "network_accuracy" else f"{v:.1e}")
+                v = (
+                    ""
+                    if np.isnan(v)
+                    else (f"{v:.1f}" if c == "seconds" else f"{v:.3f}" if c == "network_accuracy" else f"{v:.1e}")
+                )
             elif isinstance(v, (bool, np.bool_)):
                 v = "yes" if v else "no"
             elif c in ("expression", "naive_expression") and v is not None:
@@ -147,7 +167,8 @@ def format_table(df):
 
 def summary_line(df, mode):
     secs = df["seconds"].dropna() if "seconds" in df else pd.Series(dtype=float)
-    text = f"{mode}: {int(df['recovered'].sum())}/{len(df)} recovered, median {secs.median():.2f} s, max {secs.max():.2f} s"
+    n_ok = int(df["recovered"].sum())
+    text = f"{mode}: {n_ok}/{len(df)} recovered, median {secs.median():.2f} s, max {secs.max():.2f} s"
     if "naive_recovered" in df and df["naive_recovered"].notna().any():
         naive = df["naive_recovered"].dropna()
         text += f"; naive value regression {int(naive.sum())}/{len(naive)}"

@@ -113,9 +113,21 @@ def _register_latent_tasks():
         Task("det2", "latent", "a*d - b*c", {k: _U for k in "abcd"}, gen.det2_groups),
         Task("trace3", "latent", "a11 + a22 + a33", entries, gen.trace3_groups),
         Task("oscillator", "latent", "v**2/2 + 2*x**2", {"x": _U, "v": _U}, gen.oscillator_groups),
-        Task("pendulum", "latent", "w**2/2 - cos(theta)", {"theta": (-np.pi, np.pi), "w": (-1.5, 1.5)}, gen.pendulum_groups),
+        Task(
+            "pendulum",
+            "latent",
+            "w**2/2 - cos(theta)",
+            {"theta": (-np.pi, np.pi), "w": (-1.5, 1.5)},
+            gen.pendulum_groups,
+        ),
         Task("kepler_L", "latent", "x*vy - y*vx", {k: _U for k in ("x", "y", "vx", "vy")}, gen.kepler_L_groups),
-        Task("lotka_volterra", "latent", "x - log(x) + 4*y/3 - 2*log(y)/3", {"x": (0.2, 3.0), "y": (0.2, 3.0)}, gen.lotka_volterra_groups),
+        Task(
+            "lotka_volterra",
+            "latent",
+            "x - log(x) + 4*y/3 - 2*log(y)/3",
+            {"x": (0.2, 3.0), "y": (0.2, 3.0)},
+            gen.lotka_volterra_groups,
+        ),
     ]:
         register_task(task)
 

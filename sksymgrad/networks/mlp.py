@@ -172,8 +172,13 @@ class MLPNet(BaseEstimator):
 
     def _validate_params(self):
         errors = ParamErrors(type(self).__name__)
-        errors.check(self.activation in ACTIVATIONS, f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
-        errors.check(self.task in ("auto", "classifier", "regressor"), f"task must be 'auto', 'classifier' or 'regressor', got {self.task!r}")
+        errors.check(
+            self.activation in ACTIVATIONS, f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}"
+        )
+        errors.check(
+            self.task in ("auto", "classifier", "regressor"),
+            f"task must be 'auto', 'classifier' or 'regressor', got {self.task!r}",
+        )
         for name in ("max_epochs", "batch_size", "patience"):
             v = getattr(self, name)
             errors.check(isinstance(v, (int, np.integer)) and v >= 1, f"{name} must be an integer >= 1, got {v!r}")
@@ -181,7 +186,10 @@ class MLPNet(BaseEstimator):
             all(isinstance(u, (int, np.integer)) and u >= 1 for u in tuple(self.hidden_units)),
             f"hidden_units must be a tuple of positive integers, got {self.hidden_units!r}",
         )
-        errors.check(0 <= self.validation_fraction < 1, f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}")
+        errors.check(
+            0 <= self.validation_fraction < 1,
+            f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}",
+        )
         errors.raise_if_any()
 
     def fit(self, X, y):
@@ -228,7 +236,10 @@ class MLPNet(BaseEstimator):
                 target = codes.astype(np.float32)
             else:
                 net = NeuralNetClassifier(
-                    module__n_outputs=len(self.classes_), criterion=torch.nn.CrossEntropyLoss, callbacks=callbacks, **common
+                    module__n_outputs=len(self.classes_),
+                    criterion=torch.nn.CrossEntropyLoss,
+                    callbacks=callbacks,
+                    **common,
                 )
                 target = codes.astype(np.int64)
         else:

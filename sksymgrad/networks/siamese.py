@@ -129,8 +129,13 @@ class SiameseEmbedder(EmbedderMixin, TransformerMixin, BaseEstimator):
 
     def _validate_params(self):
         errors = ParamErrors(type(self).__name__)
-        errors.check(isinstance(self.latent_dim, (int, np.integer)) and self.latent_dim >= 1, f"latent_dim must be an integer >= 1, got {self.latent_dim!r}")
-        errors.check(self.activation in ACTIVATIONS, f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
+        errors.check(
+            isinstance(self.latent_dim, (int, np.integer)) and self.latent_dim >= 1,
+            f"latent_dim must be an integer >= 1, got {self.latent_dim!r}",
+        )
+        errors.check(
+            self.activation in ACTIVATIONS, f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}"
+        )
         for name in ("max_epochs", "batch_size", "patience"):
             v = getattr(self, name)
             errors.check(isinstance(v, (int, np.integer)) and v >= 1, f"{name} must be an integer >= 1, got {v!r}")

@@ -136,7 +136,7 @@ def _linear_candidates(X, target, weights, mode, ops, settings, rng, deadline, l
                 tree = linear_tree(terms, fit.subset, coefs, problem.intercept(fit.subset, coefs))
             out.append((tree, loss, f"linear/tier{t}"))
         seed_sets = [tuple(terms[k] for k in f.subset) for f in fits]
-        best = min(fits, key=lambda f: _ebic(f.loss, len(f.subset), n_eff, len(terms)))
+        min(fits, key=lambda f: _ebic(f.loss, len(f.subset), n_eff, len(terms)))
         best_loss = min(best_loss, min(f.loss for f in fits))
         log(f"linear tier {t}: {len(terms)} terms, best loss {best_loss:.3g}")
         if best_loss < settings.early_stop_loss or (deadline is not None and time.monotonic() > deadline):
@@ -196,12 +196,25 @@ def run_search(X, target, weights, mode, ops, settings, feature_symbols, random_
             seeds=[tree for tree, _, _ in sorted(candidates, key=lambda c: c[1])[:8]],
         )
         found = evolve(
-            X, target, weights, mode, ops, cfg, random_state=rng.integers(2**31), n_jobs=settings.n_jobs,
-            deadline=deadline, progress=lambda b: log(f"evolution: best loss {b:.3g}"),
+            X,
+            target,
+            weights,
+            mode,
+            ops,
+            cfg,
+            random_state=rng.integers(2**31),
+            n_jobs=settings.n_jobs,
+            deadline=deadline,
+            progress=lambda b: log(f"evolution: best loss {b:.3g}"),
         )
         candidates += [(tree, loss, "evolution") for tree, loss in found]
-        history.append({"strategy": "evolution", "seconds": time.monotonic() - t0,
-                        "best_loss": min([loss for _, loss in found], default=np.inf)})
+        history.append(
+            {
+                "strategy": "evolution",
+                "seconds": time.monotonic() - t0,
+                "best_loss": min([loss for _, loss in found], default=np.inf),
+            }
+        )
     return _front(candidates, feature_symbols, ops, mode, X, target, weights), history
 
 
@@ -230,16 +243,20 @@ def _front(candidates, symbols, ops, mode, X, target, weights):
         if expr.is_Number or expr in seen:
             continue
         seen.add(expr)
-        rows.append({
-            "complexity": sympy_complexity(expr),
-            "loss": float(loss),
-            "equation": sympy.sstr(expr),
-            "sympy_format": expr,
-            "tree": tree,
-            "source": source,
-        })
+        rows.append(
+            {
+                "complexity": sympy_complexity(expr),
+                "loss": float(loss),
+                "equation": sympy.sstr(expr),
+                "sympy_format": expr,
+                "tree": tree,
+                "source": source,
+            }
+        )
     if not rows:
-        return equations_frame([]).reindex(columns=["complexity", "loss", "score", "equation", "sympy_format", "tree", "source"])
+        return equations_frame([]).reindex(
+            columns=["complexity", "loss", "score", "equation", "sympy_format", "tree", "source"]
+        )
     keep = pareto_front([r["complexity"] for r in rows], [r["loss"] for r in rows])
     eq = equations_frame([rows[i] for i in keep])
     return eq[["complexity", "loss", "score", "equation", "sympy_format", "tree", "source"]]

@@ -265,7 +265,9 @@ def evolve(X, target, weights, mode, ops, cfg, random_state=None, n_jobs=1, dead
     gens = [5] * (n_rounds - 1) + [cfg.niterations - 5 * (n_rounds - 1)]
     for r, g in enumerate(gens):
         seeds = rng.integers(2**31, size=len(islands))
-        jobs = [delayed(_evolve_island)(isl, cfg, fitness, probe, g, int(s), X.shape[1]) for isl, s in zip(islands, seeds)]
+        jobs = [
+            delayed(_evolve_island)(isl, cfg, fitness, probe, g, int(s), X.shape[1]) for isl, s in zip(islands, seeds)
+        ]
         if n_jobs == 1:
             results = [f(*a, **k) for f, a, k in jobs]
         else:

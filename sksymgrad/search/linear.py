@@ -99,8 +99,9 @@ class DirectionProblem:
             with np.errstate(all="ignore"):
                 return np.where(q > 0, 1.0 - pc * pc / q, 1.0)
 
-        for it in range(n_iter + (2 if self.trim > 0 else 0)):
-            if self.trim > 0 and it >= n_iter:
+        c = None
+        for it in range(max(n_iter, 1) + (2 if self.trim > 0 else 0)):
+            if self.trim > 0 and it >= max(n_iter, 1):
                 w = trim_weights(sin2_of(c, q), w0, self.trim)
             wt = w / np.maximum(q, _FLOOR * q.mean(axis=0) + 1e-300)
             Mt = np.einsum("np,npst->pst", wt, Gt)

@@ -86,9 +86,7 @@ def make_operator(name, func, derivative, sympy_func, arity=None, monotone=False
     with np.errstate(all="ignore"):
         out = np.asarray(func(*probe), dtype=float)
         if out.shape != (4,):
-            raise ValueError(
-                f"operator {name!r}: func must map arrays of shape (n,) to shape (n,), got {out.shape}"
-            )
+            raise ValueError(f"operator {name!r}: func must map arrays of shape (n,) to shape (n,), got {out.shape}")
         der = derivative(*probe, out)
     parts = der if arity == 2 else (der,)
     if arity == 2 and (not isinstance(der, tuple) or len(der) != 2):

@@ -1,6 +1,5 @@
 """Exact and noisy recovery of every public concept from analytic gradients."""
 
-import numpy as np
 import pandas as pd
 import pytest
 import sympy

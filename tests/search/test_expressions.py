@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import sympy
 
+from sksymgrad.exceptions import DeadNeuronError
 from sksymgrad.search.expressions import complexity, evaluate, to_sympy
 from sksymgrad.search.losses import direction_loss, direction_targets, value_loss
 from sksymgrad.search.operators import OPERATORS, make_operator, resolve_operators
-from sksymgrad.exceptions import DeadNeuronError
 
 TREES = [
     ("*", ("x", 0), ("square", ("x", 1))),
