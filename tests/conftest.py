@@ -2,6 +2,7 @@ import warnings
 
 import numpy as np
 import pytest
+import sympy
 
 from sksymgrad.benchmarks import get_task
 
@@ -23,3 +24,16 @@ def _quiet_skorch():
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=DeprecationWarning)
         yield
+
+
+# A user-defined operator for the make_operator tests: module-level so it pickles.
+def softplus(a):
+    return np.logaddexp(0.0, a)
+
+
+def d_softplus(a, out):
+    return 1.0 / (1.0 + np.exp(-a))
+
+
+def sp_softplus(a):
+    return sympy.log(1 + sympy.exp(a))

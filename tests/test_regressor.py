@@ -11,7 +11,7 @@ from sksymgrad import SymbolicGradientRegressor
 from sksymgrad.exceptions import DeadNeuronError
 from sksymgrad.search.operators import make_operator
 
-from .conftest import analytic_gradients
+from .conftest import analytic_gradients, d_softplus, softplus, sp_softplus
 
 FAST = dict(max_time=20, niterations=4, populations=2, population_size=20)
 
@@ -86,18 +86,6 @@ def test_evolution_finds_what_is_not_linear_in_its_parameters():
     reg = SymbolicGradientRegressor(random_state=0, strategies=("evolution",), niterations=30, max_time=30).fit(X, G2)
     check = reg.equations_.loc[reg.best_index_, "loss"]
     assert check < 1e-6, reg.summary()
-
-
-def softplus(a):
-    return np.logaddexp(0.0, a)
-
-
-def d_softplus(a, out):
-    return 1.0 / (1.0 + np.exp(-a))
-
-
-def sp_softplus(a):
-    return sympy.log(1 + sympy.exp(a))
 
 
 def test_custom_operator_is_usable_and_pickles():

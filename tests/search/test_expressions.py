@@ -7,6 +7,8 @@ from sksymgrad.search.expressions import complexity, evaluate, to_sympy
 from sksymgrad.search.losses import direction_loss, direction_targets, value_loss
 from sksymgrad.search.operators import OPERATORS, make_operator, resolve_operators
 
+from ..conftest import d_softplus, softplus, sp_softplus
+
 TREES = [
     ("*", ("x", 0), ("square", ("x", 1))),
     ("/", ("sin", ("x", 0)), ("+", ("c", 2.0), ("exp", ("x", 1)))),
@@ -70,18 +72,6 @@ def test_value_loss_ignores_affine_rescaling():
     y = np.linspace(0, 1, 20)
     assert value_loss(3 * y - 7, y) == pytest.approx(0.0, abs=1e-12)
     assert value_loss(np.sin(40 * y), y) > 0.5
-
-
-def softplus(a):
-    return np.logaddexp(0.0, a)
-
-
-def d_softplus(a, out):
-    return 1.0 / (1.0 + np.exp(-a))
-
-
-def sp_softplus(a):
-    return sympy.log(1 + sympy.exp(a))
 
 
 def test_make_operator_validates_and_pickles():
