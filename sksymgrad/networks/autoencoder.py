@@ -5,7 +5,6 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import validate_data
 from torch import nn
 
-from ..utils.validation import ParamErrors
 from ._base import EmbedderMixin, train_skorch_net
 from .mlp import ACTIVATIONS, StandardizedMLP
 
@@ -99,15 +98,7 @@ class AutoencoderEmbedder(EmbedderMixin, TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         """Train to reconstruct ``X`` through ``latent_dim`` units (``y`` is ignored)."""
-        errors = ParamErrors(type(self).__name__)
-        errors.check(
-            isinstance(self.latent_dim, (int, np.integer)) and self.latent_dim >= 1,
-            f"latent_dim must be an integer >= 1, got {self.latent_dim!r}",
-        )
-        errors.check(
-            self.activation in ACTIVATIONS, f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}"
-        )
-        errors.raise_if_any()
+        self._validate_params()
         X = validate_data(self, X, dtype=np.float32)
         self.net_ = train_skorch_net(
             X,

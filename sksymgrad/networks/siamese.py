@@ -11,9 +11,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import validate_data
 from torch import nn
 
-from ..utils.validation import ParamErrors
 from ._base import EmbedderMixin, train_skorch_net
-from .mlp import ACTIVATIONS, StandardizedMLP
+from .mlp import StandardizedMLP
 
 __all__ = ["GroupVarianceRatioLoss", "SiameseEmbedder", "check_groups"]
 
@@ -126,20 +125,6 @@ class SiameseEmbedder(EmbedderMixin, TransformerMixin, BaseEstimator):
         self.patience = patience
         self.random_state = random_state
         self.verbose = verbose
-
-    def _validate_params(self):
-        errors = ParamErrors(type(self).__name__)
-        errors.check(
-            isinstance(self.latent_dim, (int, np.integer)) and self.latent_dim >= 1,
-            f"latent_dim must be an integer >= 1, got {self.latent_dim!r}",
-        )
-        errors.check(
-            self.activation in ACTIVATIONS, f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}"
-        )
-        for name in ("max_epochs", "batch_size", "patience"):
-            v = getattr(self, name)
-            errors.check(isinstance(v, (int, np.integer)) and v >= 1, f"{name} must be an integer >= 1, got {v!r}")
-        errors.raise_if_any()
 
     def fit(self, X, y):
         """Train on samples ``X`` and group ids ``y``."""
