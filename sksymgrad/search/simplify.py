@@ -129,10 +129,15 @@ def simplest_form(expr, invariant=True):
                 coeff, rest = c.as_coeff_Mul()
                 if coeff.is_Number and coeff != 1 and coeff != 0:
                     more.append(rest)
-                    if coeff < 0:
-                        more.append(-rest)
+                    c = rest
+            more.append(-c)  # the sign is invisible to the loss too
         candidates += more
-    return min(candidates, key=lambda e: (sympy_complexity(e), _n_negatives(e), len(str(e))))
+    # Least complex first; among equals, the form a person writes: leading term
+    # positive, then fewest minus signs.
+    return min(
+        candidates,
+        key=lambda e: (sympy_complexity(e), sympy.sstr(e).startswith("-"), _n_negatives(e), len(str(e))),
+    )
 
 
 def _n_negatives(expr):
