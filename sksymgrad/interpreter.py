@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.frozen import FrozenEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -31,10 +32,11 @@ def default_regressor():
     A trained network's gradients carry systematic errors (largest away from
     the data that shaped them) that complex formulas learn to fit, and a few
     points are far off. The default therefore selects the knee of the front
-    (the last big step down) within a wider loss window than PySR's 1.5, rounds coefficients with a looser test than
-    analytic gradients allow, and leaves the worst tenth of the points out of
-    each candidate's loss; all are ordinary parameters
-    (``regressor__model_selection``, ``regressor__selection_window``, ``regressor__rounding_rtol``,
+    (the last big step down) within a wider loss window than PySR's 1.5,
+    rounds coefficients with a looser test than analytic gradients allow, and
+    leaves the worst tenth of the points out of each candidate's loss. All are
+    ordinary parameters (``regressor__model_selection``,
+    ``regressor__selection_window``, ``regressor__rounding_rtol``,
     ``regressor__trim_fraction``).
     """
     return SymbolicGradientRegressor(
@@ -260,7 +262,10 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
                     f"{type(self.net_).__name__} trains on labels or values (use an autoencoder to fit without y)."
                 )
             with torch_seed_context(net_seed):
-                self.net_.fit(X.astype(np.float32), y) if y is not None else self.net_.fit(X.astype(np.float32))
+                if y is None:
+                    self.net_.fit(X.astype(np.float32))
+                else:
+                    self.net_.fit(X.astype(np.float32), y)
         self.module_ = _module_of(self.net_)
         idx = np.sort(check_random_state(point_seed).choice(len(X), min(len(X), self.n_points), replace=False))
         self.points_ = X[idx]
@@ -282,7 +287,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
             return MLPNet(random_state=seed)
         if isinstance(net, torch.nn.Module):
             return copy.deepcopy(net)
-        if type(net).__name__ == "FrozenEstimator":
+        if isinstance(net, FrozenEstimator):
             return net
         net = clone(net)
         if "random_state" in net.get_params(deep=False) and net.get_params(deep=False)["random_state"] is None:
