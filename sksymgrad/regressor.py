@@ -287,7 +287,8 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         check_constant_columns(X, names)
         y = np.asarray(y, dtype=float)
         d = X.shape[1]
-        if y.ndim == 2 and y.shape[1] == 1 and d != 1:
+        if y.ndim == 2 and y.shape[1] == 1:
+            # With one feature a gradient's direction is only a sign: values are meant.
             warnings.warn(
                 "A column-vector y was passed when a 1d array was expected; it is treated as values "
                 "(value objective). Pass gradients as an array of shape (n_samples, n_features).",
@@ -295,17 +296,10 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
                 stacklevel=2,
             )
             y = y.ravel()
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y.ravel()
         if y.ndim == 2 and y.shape[1] != d:
             raise ValueError(
                 f"y has shape {y.shape}: pass target gradients of shape (n_samples, {d}) for the "
                 f"gradient-direction objective, or values of shape (n_samples,) for value regression."
-            )
-        if not np.all(np.isfinite(y)):
-            raise ValueError(
-                f"Input y contains NaN or infinity in {int((~np.isfinite(y)).any(axis=-1).sum())} rows; "
-                "drop those rows (a gradient that is not finite has no direction)."
             )
         w = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
         if w.shape != (len(X),) or not np.all(np.isfinite(w)) or np.any(w < 0):
