@@ -70,7 +70,7 @@ def _n_classes(net):
     if isinstance(inner, NeuralNetBinaryClassifier):
         return 2
     if isinstance(inner, NeuralNetClassifier):
-        return len(getattr(inner, "classes_", [])) or 3
+        return len(inner.classes_)
     return 0
 
 
@@ -202,10 +202,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
 
     def _validate_params(self):
         errors = ParamErrors(type(self).__name__)
-        errors.check(
-            isinstance(self.n_points, (int, np.integer)) and not isinstance(self.n_points, bool) and self.n_points >= 2,
-            f"n_points must be an integer >= 2, got {self.n_points!r}",
-        )
+        errors.check_int("n_points", self.n_points, 2)
         errors.check(
             self.points in ("auto", "data", "decision_surface"),
             f"points must be 'auto', 'data' or 'decision_surface', got {self.points!r}",

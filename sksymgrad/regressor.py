@@ -188,17 +188,9 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
 
     def _validate_params(self):
         errors = ParamErrors(type(self).__name__)
-
-        def positive_int(name, minimum=1):
-            value = getattr(self, name)
-            errors.check(
-                isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= minimum,
-                f"{name} must be an integer >= {minimum}, got {value!r}",
-            )
-
         for name in ("maxsize", "max_terms", "niterations", "populations", "population_size"):
-            positive_int(name)
-        positive_int("max_degree", 2)
+            errors.check_int(name, getattr(self, name))
+        errors.check_int("max_degree", self.max_degree, 2)
         errors.check(
             self.model_selection in ("best", "knee", "accuracy", "score"),
             f"model_selection must be 'best', 'knee', 'accuracy' or 'score', got {self.model_selection!r}",

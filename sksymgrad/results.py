@@ -55,10 +55,12 @@ class Interpretation:
             f"({self.n_effective:.0f} effective)</p>{table}"
         )
 
-    def plot(self, kind="pareto", ax=None):
-        """Pareto front (``kind="pareto"``) of this interpretation; returns ``ax``."""
+    def plot(self, ax=None):
+        """Pareto front of this interpretation, selected formula marked; returns ``ax``.
+
+        The other plots (direction agreement, direction field) are in
+        :mod:`sksymgrad.plotting`.
+        """
         from .plotting import plot_pareto_front
 
-        if kind != "pareto":
-            raise ValueError("Interpretation.plot draws kind='pareto'; use sksymgrad.plotting for the others")
         return plot_pareto_front(self.equations, selected=self.regressor.best_index_, ax=ax)

@@ -6,8 +6,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils.random import torch_seed_context
-from ..utils.validation import ParamErrors
-from .mlp import ACTIVATIONS, StandardizeInputs, progress_callbacks
+from .mlp import StandardizeInputs, network_param_errors, progress_callbacks
 
 __all__ = ["EmbedderMixin", "train_skorch_net"]
 
@@ -44,18 +43,7 @@ class EmbedderMixin:
     """Validation, ``module_`` and ``transform`` (the module's first output) for a fitted ``net_``."""
 
     def _validate_params(self):
-        errors = ParamErrors(type(self).__name__)
-        for name in ("latent_dim", "max_epochs", "batch_size", "patience"):
-            v = getattr(self, name)
-            errors.check(isinstance(v, (int, np.integer)) and v >= 1, f"{name} must be an integer >= 1, got {v!r}")
-        errors.check(
-            self.activation in ACTIVATIONS, f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}"
-        )
-        errors.check(
-            all(isinstance(u, (int, np.integer)) and u >= 1 for u in tuple(self.hidden_units)),
-            f"hidden_units must be a tuple of positive integers, got {self.hidden_units!r}",
-        )
-        errors.raise_if_any()
+        network_param_errors(self, ("latent_dim", "max_epochs", "batch_size", "patience")).raise_if_any()
 
     @property
     def module_(self):

@@ -100,6 +100,24 @@ def progress_callbacks(verbose):
     return [], verbose
 
 
+def network_param_errors(net, int_names):
+    """Problems with a network's ``activation``, ``hidden_units`` and integer settings.
+
+    Returns the :class:`ParamErrors` so the caller can add its own checks.
+    """
+    errors = ParamErrors(type(net).__name__)
+    for name in int_names:
+        errors.check_int(name, getattr(net, name))
+    errors.check(
+        net.activation in ACTIVATIONS, f"activation must be one of {sorted(ACTIVATIONS)}, got {net.activation!r}"
+    )
+    errors.check(
+        all(isinstance(u, (int, np.integer)) and u >= 1 for u in tuple(net.hidden_units)),
+        f"hidden_units must be a tuple of positive integers, got {net.hidden_units!r}",
+    )
+    return errors
+
+
 class MLPNet(BaseEstimator):
     """Default network: classifier or regressor chosen from ``y`` at ``fit``.
 
@@ -171,20 +189,10 @@ class MLPNet(BaseEstimator):
         self.verbose = verbose
 
     def _validate_params(self):
-        errors = ParamErrors(type(self).__name__)
-        errors.check(
-            self.activation in ACTIVATIONS, f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}"
-        )
+        errors = network_param_errors(self, ("max_epochs", "batch_size", "patience"))
         errors.check(
             self.task in ("auto", "classifier", "regressor"),
             f"task must be 'auto', 'classifier' or 'regressor', got {self.task!r}",
-        )
-        for name in ("max_epochs", "batch_size", "patience"):
-            v = getattr(self, name)
-            errors.check(isinstance(v, (int, np.integer)) and v >= 1, f"{name} must be an integer >= 1, got {v!r}")
-        errors.check(
-            all(isinstance(u, (int, np.integer)) and u >= 1 for u in tuple(self.hidden_units)),
-            f"hidden_units must be a tuple of positive integers, got {self.hidden_units!r}",
         )
         errors.check(
             0 <= self.validation_fraction < 1,

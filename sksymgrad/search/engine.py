@@ -10,7 +10,7 @@ from .evolution import EvolutionConfig, evolve
 from .expressions import evaluate_value, to_sympy
 from .library import build_term_library
 from .linear import DirectionProblem, ValueProblem, beam_search, round_coefficients, term_matrix
-from .pareto import LOSS_FLOOR, equations_frame, pareto_front
+from .pareto import equations_frame, pareto_front
 from .simplify import simplest_form, sympy_complexity
 
 __all__ = ["SearchSettings", "run_search", "linear_tree"]
@@ -90,10 +90,6 @@ def linear_tree(terms, subset, coefs, intercept=None):
     return tree
 
 
-def _ebic(loss, n_terms, n_eff, library_size):
-    return n_eff * np.log(max(loss, LOSS_FLOOR)) + n_terms * (np.log(n_eff) + 2 * np.log(max(library_size, 2)))
-
-
 def _linear_candidates(X, target, weights, mode, ops, settings, rng, deadline, log):
     tiers = build_term_library(
         X,
@@ -136,7 +132,6 @@ def _linear_candidates(X, target, weights, mode, ops, settings, rng, deadline, l
                 tree = linear_tree(terms, fit.subset, coefs, problem.intercept(fit.subset, coefs))
             out.append((tree, loss, f"linear/tier{t}"))
         seed_sets = [tuple(terms[k] for k in f.subset) for f in fits]
-        min(fits, key=lambda f: _ebic(f.loss, len(f.subset), n_eff, len(terms)))
         best_loss = min(best_loss, min(f.loss for f in fits))
         log(f"linear tier {t}: {len(terms)} terms, best loss {best_loss:.3g}")
         if best_loss < settings.early_stop_loss or (deadline is not None and time.monotonic() > deadline):

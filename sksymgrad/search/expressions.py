@@ -25,7 +25,6 @@ __all__ = [
     "constants_of",
     "with_constants",
     "variables_of",
-    "tree_str",
 ]
 
 
@@ -204,15 +203,3 @@ def _sympy_number(value):
     if abs(float(frac) - value) < 1e-12 * max(1.0, abs(value)):
         return frac
     return sympy.Float(float(value), 15)
-
-
-def tree_str(tree, names, ops):
-    """Compact infix string of ``tree`` for logs and fingerprints."""
-    head = tree[0]
-    if head == "x":
-        return names[tree[1]]
-    if head == "c":
-        return f"{tree[1]:.6g}"
-    if len(tree) == 2:
-        return f"{head}({tree_str(tree[1], names, ops)})"
-    return f"({tree_str(tree[1], names, ops)} {head} {tree_str(tree[2], names, ops)})"

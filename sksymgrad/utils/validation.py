@@ -31,6 +31,11 @@ class ParamErrors:
         if not ok:
             self.messages.append(message)
 
+    def check_int(self, name, value, minimum=1):
+        """``value`` must be an integer (not a bool) of at least ``minimum``."""
+        ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= minimum
+        self.check(ok, f"{name} must be an integer >= {minimum}, got {value!r}")
+
     def raise_if_any(self):
         if self.messages:
             lines = "\n".join(f"  - {m}" for m in self.messages)
