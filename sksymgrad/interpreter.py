@@ -15,9 +15,17 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .exceptions import DeadNeuronError, SksymgradWarning
 from .export import expression_values, to_latex
 from .networks.mlp import MLPNet
-from .neurons import ExpectedClassIndex, list_neurons, neuron_gradients, parse_neuron, project_to_level_set
+from .neurons import (
+    ExpectedClassIndex,
+    MeanOutput,
+    list_neurons,
+    neuron_gradients,
+    parse_neuron,
+    project_to_level_set,
+)
 from .regressor import SymbolicGradientRegressor
 from .results import Interpretation
+from .search.selection import combine_member_directions
 from .utils.random import torch_seed_context
 from .utils.validation import ParamErrors, check_finite_columns
 
@@ -29,19 +37,23 @@ _WEIGHTINGS = ("auto", "uniform", "boundary")
 def default_regressor():
     """The search used for network gradients.
 
-    A trained network's gradients carry systematic errors (largest away from
-    the data that shaped them) that complex formulas learn to fit, and a few
-    points are far off. The default therefore selects the knee of the front
-    (the last big step down) within a wider loss window than PySR's 1.5,
-    rounds coefficients with a looser test than analytic gradients allow, and
-    leaves the worst tenth of the points out of each candidate's loss. All are
-    ordinary parameters (``regressor__model_selection``,
-    ``regressor__selection_window``, ``regressor__rounding_rtol``,
-    ``regressor__trim_fraction``).
+    A trained network's gradients carry systematic errors that complex
+    formulas learn to fit, and a few points are far off. With an ensemble of
+    networks (the default), the search fits their combined direction and
+    selects and rounds with their disagreement (``model_selection='auto'``,
+    see :mod:`sksymgrad.search.selection`); each candidate's loss leaves the
+    worst tenth of the points out (``regressor__trim_fraction``).
     """
-    return SymbolicGradientRegressor(
-        model_selection="knee", selection_window=30.0, rounding_rtol=0.2, trim_fraction=0.1
-    )
+    return SymbolicGradientRegressor(model_selection="auto", trim_fraction=0.1)
+
+
+def _single_network_regressor(reg):
+    """The rule used when only one network is available (no noise to measure).
+
+    The knee of the front in a 30x loss window, with loose rounding: the
+    rule of sksymgrad 0.1, tuned on the public tasks. Prefer an ensemble.
+    """
+    return reg.set_params(model_selection="knee", selection_window=30.0, rounding_rtol=0.2)
 
 
 def _module_of(net):
@@ -102,6 +114,18 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         under the softmax, a monotone function of the concept when the classes
         are ordered cuts of it (several thresholds pin it down better than
         one); an int picks one class's logit.
+    n_networks : int or 'auto', default='auto'
+        Networks trained on the same data. Their disagreement is the noise
+        level of the gradient directions: the search fits their combined
+        direction, and selection and rounding accept only what the networks
+        agree on (see :mod:`sksymgrad.search.selection`); it also gives the
+        stability of the answer. ``'auto'``: 5 for networks that train their
+        members as one batched module (the default :class:`MLPNet`, at
+        little more than the cost of one), 1 for any other network. A
+        cloneable network with ``n_networks > 1`` is trained that many times
+        with different seeds; frozen networks and plain modules count as one.
+        With one network there is no noise estimate and the legacy knee rule
+        selects.
     n_points : int, default=2000
         Training points used for the gradients (a random subset).
     points : {'auto', 'data', 'decision_surface'}, default='auto'
@@ -135,6 +159,9 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
     net_ : estimator or torch.nn.Module
         The trained network.
     module_ : torch.nn.Module
+        The (first) network's module; hidden-unit addresses refer to it.
+    members_ : list of torch.nn.Module
+        Every network's module (one per network of the ensemble).
     regressor_ : SymbolicGradientRegressor
         Unfitted template cloned for each neuron.
     points_ : ndarray of shape (n_points, n_features)
@@ -169,6 +196,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         net=None,
         regressor=None,
         neuron="output",
+        n_networks="auto",
         n_points=2000,
         points="auto",
         point_weighting="auto",
@@ -180,6 +208,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         self.net = net
         self.regressor = regressor
         self.neuron = neuron
+        self.n_networks = n_networks
         self.n_points = n_points
         self.points = points
         self.point_weighting = point_weighting
@@ -203,6 +232,8 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
     def _validate_params(self):
         errors = ParamErrors(type(self).__name__)
         errors.check_int("n_points", self.n_points, 2)
+        if self.n_networks != "auto":
+            errors.check_int("n_networks", self.n_networks, 1)
         errors.check(
             self.points in ("auto", "data", "decision_surface"),
             f"points must be 'auto', 'data' or 'decision_surface', got {self.points!r}",
@@ -251,19 +282,15 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         search_seed = int(rng.randint(2**31))
 
         self.net_ = self._build_net(net_seed)
-        if not isinstance(self.net_, torch.nn.Module):
-            fit_y = inspect.signature(self.net_.fit).parameters.get("y")
-            if y is None and fit_y is not None and fit_y.default is inspect.Parameter.empty:
-                raise ValueError(
-                    f"{type(self).__name__} requires y to be passed, but the target y is None: "
-                    f"{type(self.net_).__name__} trains on labels or values (use an autoencoder to fit without y)."
-                )
-            with torch_seed_context(net_seed):
-                if y is None:
-                    self.net_.fit(X.astype(np.float32))
-                else:
-                    self.net_.fit(X.astype(np.float32), y)
-        self.module_ = _module_of(self.net_)
+        n_separate = self._n_separate_networks(self.net_)
+        nets = [self.net_] + [self._build_net(net_seed + k) for k in range(1, n_separate)]
+        for k, net in enumerate(nets[1:], start=1):
+            if "random_state" in net.get_params(deep=False):
+                net.set_params(random_state=net_seed + k)  # separate copies must differ
+        for k, net in enumerate(nets):
+            self._train(net, X, y, net_seed + k)
+        self.members_ = list(getattr(self.net_, "members_", None) or [_module_of(net) for net in nets])
+        self.module_ = self.members_[0]
         idx = np.sort(check_random_state(point_seed).choice(len(X), min(len(X), self.n_points), replace=False))
         self.points_ = X[idx]
         if self.regressor is None:
@@ -278,17 +305,42 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         self.surrogate_ = self._fit_surrogate(X, y, result.expression)
         return self
 
+    def _train(self, net, X, y, seed):
+        if isinstance(net, (torch.nn.Module, FrozenEstimator)):
+            return
+        fit_y = inspect.signature(net.fit).parameters.get("y")
+        if y is None and fit_y is not None and fit_y.default is inspect.Parameter.empty:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None: "
+                f"{type(net).__name__} trains on labels or values (use an autoencoder to fit without y)."
+            )
+        with torch_seed_context(seed):
+            if y is None:
+                net.fit(X.astype(np.float32))
+            else:
+                net.fit(X.astype(np.float32), y)
+
+    def _n_separate_networks(self, net):
+        """How many separately trained copies the ensemble needs (1: none, or batched)."""
+        if isinstance(net, (torch.nn.Module, FrozenEstimator)) or "n_members" in net.get_params(deep=False):
+            return 1
+        return 1 if self.n_networks == "auto" else self.n_networks
+
     def _build_net(self, seed):
         net = self.net
+        n_members = 5 if self.n_networks == "auto" else self.n_networks
         if net is None:
-            return MLPNet(random_state=seed)
+            return MLPNet(random_state=seed, n_members=n_members)
         if isinstance(net, torch.nn.Module):
             return copy.deepcopy(net)
         if isinstance(net, FrozenEstimator):
             return net
         net = clone(net)
-        if "random_state" in net.get_params(deep=False) and net.get_params(deep=False)["random_state"] is None:
+        params = net.get_params(deep=False)
+        if "random_state" in params and params["random_state"] is None:
             net.set_params(random_state=seed)
+        if "n_members" in params:
+            net.set_params(n_members=n_members)
         return net
 
     def _fit_surrogate(self, X, y, expr):
@@ -335,10 +387,22 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         p = 1.0 / (1.0 + np.exp(-np.clip(logits / temperature, -50, 50)))
         return p * (1 - p) + 1e-12
 
-    def _neuron_module(self, address):
+    def _neuron_modules(self, address):
+        """The module of each network whose ``address`` is the neuron (one for hidden units).
+
+        Only the network outputs correspond across an ensemble's members;
+        hidden units of different members are unrelated, so they come from the
+        first network alone.
+        """
+        members = self.members_ if address.module is None else self.members_[:1]
         if address.module is None and address.unit is None and _n_classes(self.net_) > 2:
-            return ExpectedClassIndex(self.module_)
-        return self.module_
+            return [ExpectedClassIndex(m) for m in members]
+        return members
+
+    def _neuron_module(self, address):
+        """One module for the neuron: the ensemble's mean output, or the network's own."""
+        modules = self._neuron_modules(address)
+        return modules[0] if len(modules) == 1 else MeanOutput(modules)
 
     def _neuron_points(self, address):
         """Points for the neuron's gradients, and whether they lie on its decision surface."""
@@ -347,7 +411,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         )
         if not on_surface:
             return self.points_, False
-        projected = project_to_level_set(self.module_, self.points_, address, level=0.0)
+        projected = project_to_level_set(self._neuron_module(address), self.points_, address, level=0.0)
         if len(projected) < max(20, len(self.points_) // 20):
             warnings.warn(
                 f"neuron {str(address)!r}: only {len(projected)} of {len(self.points_)} points reached the "
@@ -359,9 +423,16 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         return projected, True
 
     def _neuron_data(self, address):
-        """Points, input gradients and point weights of one neuron (the torch part)."""
+        """Points, input gradients, point weights and member gradients of one neuron (the torch part).
+
+        With several networks the gradients are their combined direction and
+        the members' own gradients come along (``None`` for one network).
+        """
         points, on_surface = self._neuron_points(address)
-        values, G = neuron_gradients(self._neuron_module(address), points, address)
+        per_member = [neuron_gradients(m, points, address) for m in self._neuron_modules(address)]
+        values = np.mean([v for v, _ in per_member], axis=0)
+        members = np.stack([g for _, g in per_member]) if len(per_member) > 1 else None
+        G = per_member[0][1] if members is None else combine_member_directions(members)[0]
         norms = np.linalg.norm(G, axis=1)
         tiny = (
             ~(norms > self.gradient_rtol * np.median(norms[norms > 0])) if np.any(norms > 0) else np.ones(len(G), bool)
@@ -372,7 +443,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
                 f"{len(G)} points, so it encodes nothing there. Pick another neuron (see list_neurons()), "
                 "use a smooth activation, or interpret on points where the neuron is active."
             )
-        return points, G, self._point_weights(values, points, address, on_surface)
+        return points, G, self._point_weights(values, points, address, on_surface), members
 
     def interpret(self, neuron=None, n_jobs=None):
         """Formula(s) for one neuron or a list of neurons (cached per address).
@@ -405,12 +476,17 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         out = [self.neurons_[str(a)] for a in addresses]
         return out if many else out[0]
 
-    def _search(self, address, points, G, weights):
+    def _search(self, address, points, G, weights, members):
         names = getattr(self, "feature_names_in_", None)
         Xp = pd.DataFrame(points, columns=list(names)) if names is not None else points
         reg = clone(self.regressor_)
+        fit_params = {}
+        if members is not None and "member_gradients" in inspect.signature(reg.fit).parameters:
+            fit_params["member_gradients"] = members
+        elif reg.get_params().get("model_selection") == "auto":
+            reg = _single_network_regressor(reg)
         try:
-            reg.fit(Xp, G, sample_weight=weights)
+            reg.fit(Xp, G, sample_weight=weights, **fit_params)
         except DeadNeuronError as exc:
             raise DeadNeuronError(f"neuron {str(address)!r}: {exc}") from exc
         row = reg.equations_.loc[reg.best_index_]
@@ -424,6 +500,9 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
             n_points=int(reg.n_points_used_),
             n_effective=float(used.sum() ** 2 / (used**2).sum()),
             regressor=reg,
+            n_networks=1 if members is None else len(members),
+            stability=float(row["stability"]) if "stability" in row else None,
+            noise_level=getattr(reg, "noise_level_", None),
         )
 
     def list_neurons(self):

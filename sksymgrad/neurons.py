@@ -30,6 +30,7 @@ __all__ = [
     "neuron_gradients",
     "project_to_level_set",
     "ExpectedClassIndex",
+    "MeanOutput",
 ]
 
 _ADDRESS = re.compile(r"^(?P<name>[^\[\]]+?)(\[(?P<unit>-?\d+)\])?$")
@@ -269,3 +270,20 @@ class ExpectedClassIndex(torch.nn.Module):
         logits = self.module(X)
         probs = torch.softmax(logits, dim=-1)
         return probs @ torch.arange(logits.shape[-1], dtype=probs.dtype)
+
+
+class MeanOutput(torch.nn.Module):
+    """The mean output of several networks (an ensemble's neuron).
+
+    Projecting onto the level set of the ensemble's mean logit puts the points
+    where all members are most accurate, without favouring any one of them.
+    """
+
+    def __init__(self, members):
+        super().__init__()
+        self.members = torch.nn.ModuleList(members)
+
+    def forward(self, X):
+        outs = [m(X) for m in self.members]
+        outs = [o[0] if isinstance(o, tuple) else o for o in outs]
+        return torch.stack(outs).mean(dim=0)

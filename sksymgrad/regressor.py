@@ -11,8 +11,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .export import expression_gradients, expression_values, to_latex
-from .search.engine import SearchSettings, run_search
-from .search.losses import direction_targets, pointwise_direction_loss
+from .search.engine import SearchSettings, front_from_candidates, run_search
+from .search.expressions import evaluate
+from .search.losses import direction_loss, direction_targets, pointwise_direction_loss
 from .search.operators import (
     DEFAULT_BINARY_OPERATORS,
     DEFAULT_UNARY_OPERATORS,
@@ -20,11 +21,21 @@ from .search.operators import (
     resolve_operators,
 )
 from .search.pareto import select_equation
+from .search.selection import (
+    member_losses,
+    network_disagreement,
+    pairwise_member_losses,
+    NOISE_TOLERANCE,
+    round_with_members,
+    select_by_members,
+    selection_frequencies,
+)
 from .utils.validation import ParamErrors, check_constant_columns, check_finite_columns
 
 __all__ = ["SymbolicGradientRegressor"]
 
 _STRATEGIES = ("linear", "evolution")
+_SELECTIONS = ("auto", "members", "best", "knee", "accuracy", "score")
 
 
 class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
@@ -66,15 +77,28 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
     population_size : int, default=40
     parsimony : float, default=0.02
         Per-node penalty added to ``log(loss)`` in tournaments.
-    model_selection : {'best', 'knee', 'accuracy', 'score'}, default='best'
-        How :attr:`best_index_` is chosen from the front: PySR's rules, and
-        ``'knee'`` (see :func:`~sksymgrad.search.pareto.select_equation`).
+    model_selection : {'auto', 'members', 'best', 'knee', 'accuracy', 'score'}, default='auto'
+        How :attr:`best_index_` is chosen from the front. ``'members'``
+        (needs ``member_gradients`` in ``fit``): the simplest formula that
+        the members cannot tell apart from the best one (a one-sided paired
+        t-test at level ``selection_alpha`` on the per-member losses, see
+        :mod:`sksymgrad.search.selection`); coefficients are also rounded
+        with that test. ``'auto'``: ``'members'`` when member gradients are
+        given, else ``'best'``. The others are PySR's rules and ``'knee'``
+        (see :func:`~sksymgrad.search.pareto.select_equation`).
     selection_window : float, default=1.5
         ``'best'`` and ``'knee'`` choose among equations whose loss is within
-        this factor of the lowest (PySR's 1.5). Gradients of a trained network
-        carry systematic errors that complex formulas learn to fit; a wider
-        window (the interpreter uses 30 with ``'knee'``) keeps the clean
-        formula in the running.
+        this factor of the lowest (PySR's 1.5).
+    selection_alpha : float, default=0.05
+        Level of the members' test (``'members'`` selection): a formula
+        beyond ``noise_tolerance`` is rejected when the members find it worse
+        than the best at this level.
+    noise_tolerance : float, default=3.0
+        ``'members'`` selection: a formula whose mean loss against the
+        members is at most this many times the loss between two members is
+        within the networks' noise. The default is calibrated on the AI
+        Feynman suite (the 90th percentile of the true formulas' ratio; see
+        ``docs/method.md``).
     early_stop_loss : float, default=1e-12
         Stop as soon as a candidate's loss is below this.
     rounding_rtol : float, default=None
@@ -105,7 +129,9 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
     ----------
     equations_ : pandas.DataFrame
         The Pareto front: ``complexity, loss, score, equation, sympy_format,
-        source``.
+        source``; with member gradients also ``member_loss`` (mean loss
+        against the members) and ``stability`` (how often resampled members
+        select the row).
     best_index_ : int
         Row of :attr:`equations_` chosen by ``model_selection``.
     expression_ : sympy.Expr
@@ -122,6 +148,12 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         Points whose target gradient was degenerate.
     history_ : list of dict
         Per strategy: seconds and best loss.
+    noise_level_ : float
+        ``'members'`` selection only: ``tau``, the mean loss between two
+        members (mean ``1 - |cos|`` of one network's directions against
+        another's), the scale below which a formula fits the networks' noise.
+    member_losses_ : ndarray of shape (n_equations, n_members)
+        ``'members'`` selection only: each formula's loss against each member.
 
     See Also
     --------
@@ -152,8 +184,10 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         populations=4,
         population_size=40,
         parsimony=0.02,
-        model_selection="best",
+        model_selection="auto",
         selection_window=1.5,
+        selection_alpha=0.05,
+        noise_tolerance=NOISE_TOLERANCE,
         early_stop_loss=1e-12,
         rounding_rtol=None,
         trim_fraction=0.0,
@@ -176,6 +210,8 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         self.parsimony = parsimony
         self.model_selection = model_selection
         self.selection_window = selection_window
+        self.selection_alpha = selection_alpha
+        self.noise_tolerance = noise_tolerance
         self.early_stop_loss = early_stop_loss
         self.rounding_rtol = rounding_rtol
         self.trim_fraction = trim_fraction
@@ -192,8 +228,16 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             errors.check_int(name, getattr(self, name))
         errors.check_int("max_degree", self.max_degree, 2)
         errors.check(
-            self.model_selection in ("best", "knee", "accuracy", "score"),
-            f"model_selection must be 'best', 'knee', 'accuracy' or 'score', got {self.model_selection!r}",
+            self.model_selection in _SELECTIONS,
+            f"model_selection must be one of {_SELECTIONS}, got {self.model_selection!r}",
+        )
+        errors.check(
+            isinstance(self.noise_tolerance, (int, float)) and self.noise_tolerance >= 0,
+            f"noise_tolerance must be a number >= 0, got {self.noise_tolerance!r}",
+        )
+        errors.check(
+            isinstance(self.selection_alpha, (int, float)) and 0 < self.selection_alpha < 1,
+            f"selection_alpha must be a number in (0, 1), got {self.selection_alpha!r}",
         )
         errors.check(self.sign in ("point", "global"), f"sign must be 'point' or 'global', got {self.sign!r}")
         strategies = (self.strategies,) if isinstance(self.strategies, str) else tuple(self.strategies)
@@ -254,7 +298,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             sign=self.sign,
         )
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, member_gradients=None):
         """Search expressions for gradient directions ``y`` (n, d) or values ``y`` (n,).
 
         Parameters
@@ -265,6 +309,13 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             Target gradients (direction objective) or values (value objective).
         sample_weight : array-like of shape (n_samples,), default=None
             Relative importance of the points.
+        member_gradients : array-like of shape (n_members, n_samples, n_features), default=None
+            Several independent measurements of the target gradients, e.g.
+            one per network of an ensemble (``y`` is then typically their
+            combined direction, see
+            :func:`~sksymgrad.search.selection.combine_member_directions`).
+            Their disagreement calibrates selection and rounding
+            (``model_selection='members'``).
 
         Returns
         -------
@@ -299,6 +350,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         if w.sum() <= 0:
             raise ValueError("sample_weight values are all zero: at least one point must carry weight")
 
+        members = self._validate_members(member_gradients, X.shape, y.ndim)
         self.symbols_ = [
             sympy.Symbol(str(n), real=True) for n in (names if names is not None else [f"x{j}" for j in range(d)])
         ]
@@ -334,10 +386,55 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
                 "the search found no valid expression (every candidate was undefined on these points). "
                 "Allow more operators, or check the data."
             )
-        self.equations_ = front.drop(columns=["tree"]).reset_index(drop=True)
-        self.best_index_ = int(select_equation(self.equations_, self.model_selection, self.selection_window))
+        selection = self.model_selection
+        if selection == "auto":
+            selection = "members" if members is not None else "best"
+        if selection == "members":
+            if members is None:
+                raise ValueError(
+                    "model_selection='members' needs member_gradients of shape (n_members >= 2, n_samples, "
+                    "n_features) in fit; pass them or choose another model_selection."
+                )
+            front = self._select_with_members(front, Xs, target, ws, members[:, mask], ops)
+        else:
+            self.equations_ = front.drop(columns=["tree"]).reset_index(drop=True)
+            self.best_index_ = int(select_equation(self.equations_, selection, self.selection_window))
         self.expression_ = self.equations_.loc[self.best_index_, "sympy_format"]
         return self
+
+    def _validate_members(self, member_gradients, shape, y_ndim):
+        if member_gradients is None:
+            return None
+        members = np.asarray(member_gradients, dtype=float)
+        if y_ndim != 2 or members.ndim != 3 or members.shape[1:] != shape or members.shape[0] < 2:
+            raise ValueError(
+                f"member_gradients must have shape (n_members >= 2, {shape[0]}, {shape[1]}) and go with "
+                f"target gradients y; got shape {members.shape}"
+            )
+        return members
+
+    def _select_with_members(self, front, X, target, weights, members, ops):
+        """Round, score and select the front's formulas with the members' disagreement."""
+        alpha, trim = self.selection_alpha, self.trim_fraction
+        w = weights / weights.sum()
+        candidates = []
+        for tree, source in zip(front["tree"], front["source"]):
+            tree = round_with_members(tree, X, members, w, ops, trim, alpha)
+            loss = direction_loss(evaluate(tree, X, ops)[1], target, w, self.sign, trim)
+            candidates.append((tree, loss, source))
+        front = front_from_candidates(candidates, self.symbols_, ops, "gradient", X, target, weights)
+        losses = member_losses(list(front["tree"]), X, members, w, ops, trim, self.sign)
+        pairwise = pairwise_member_losses(members, w, trim, self.sign)
+        tau, tol = network_disagreement(pairwise), self.noise_tolerance
+        complexity = front["complexity"].to_numpy()
+        self.equations_ = front.drop(columns=["tree"]).reset_index(drop=True)
+        self.equations_["member_loss"] = losses.mean(axis=1)
+        self.equations_["stability"] = selection_frequencies(complexity, losses, alpha, pairwise, tol)
+        self.best_index_ = select_by_members(complexity, losses, alpha, tau, tol)
+        self.noise_level_ = tau
+        self.member_losses_ = losses
+        self.pairwise_member_losses_ = pairwise
+        return front
 
     def _expr(self, index):
         check_is_fitted(self)

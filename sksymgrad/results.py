@@ -1,6 +1,7 @@
 """The result of interpreting one neuron."""
 
 from dataclasses import dataclass, field
+from typing import Optional
 
 import pandas as pd
 import sympy
@@ -29,6 +30,16 @@ class Interpretation:
         Effective number of points after weighting, ``(sum w)^2 / sum w^2``.
     regressor : SymbolicGradientRegressor
         The fitted search, for ``latex()``, ``predict`` and more rows.
+    n_networks : int
+        Networks whose gradients were combined.
+    stability : float or None
+        Fraction of resamples of the networks that select this same formula
+        (``None`` with one network: nothing to resample). Near 1: the
+        networks agree on it; well below 1: it is a guess, see
+        :attr:`runners_up`.
+    noise_level : float or None
+        The networks' mean disagreement with their combined direction (mean
+        ``1 - |cos|``): a formula with a loss far below this is fitting noise.
     """
 
     neuron: str
@@ -39,12 +50,37 @@ class Interpretation:
     n_points: int
     n_effective: float
     regressor: object = field(repr=False, compare=False)
+    n_networks: int = 1
+    stability: Optional[float] = None
+    noise_level: Optional[float] = None
+
+    @property
+    def runners_up(self):
+        """Other formulas the resampled networks select, most often first (DataFrame)."""
+        if "stability" not in self.equations:
+            return self.equations.iloc[0:0]
+        others = self.equations[(self.equations["stability"] > 0) & (self.equations["sympy_format"] != self.expression)]
+        return others.sort_values("stability", ascending=False)
+
+    def _confidence_text(self):
+        if self.stability is None:
+            return "stability not measured (one network: train several with n_networks)"
+        verdict = "solid" if self.stability >= 0.9 else "fairly stable" if self.stability >= 0.6 else "a guess"
+        text = (
+            f"stability {self.stability:.0%} over resampled networks ({verdict}); {self.n_networks} networks, "
+            f"noise level {self.noise_level:.2g}"
+        )
+        runner = self.runners_up
+        if len(runner):
+            text += f"; runner-up {runner.iloc[0]['equation']} ({runner.iloc[0]['stability']:.0%})"
+        return text
 
     def __str__(self):
         return (
             f"neuron {self.neuron}: {self.expression}\n"
             f"  loss (mean 1-|cos|) {self.loss:.3g}, complexity {self.complexity}, "
-            f"{self.n_points} points ({self.n_effective:.0f} effective)"
+            f"{self.n_points} points ({self.n_effective:.0f} effective)\n"
+            f"  {self._confidence_text()}"
         )
 
     def _repr_html_(self):
@@ -52,7 +88,7 @@ class Interpretation:
         return (
             f"<p><b>neuron {self.neuron}</b>: ${sympy.latex(self.expression)}$<br>"
             f"loss {self.loss:.3g}, complexity {self.complexity}, {self.n_points} points "
-            f"({self.n_effective:.0f} effective)</p>{table}"
+            f"({self.n_effective:.0f} effective)<br>{self._confidence_text()}</p>{table}"
         )
 
     def plot(self, ax=None):

@@ -26,7 +26,7 @@ import pandas as pd
 
 from .criteria import recovered
 from .generators import make_task_data
-from .tasks import get_task, list_tasks
+from .tasks import get_task, list_suites, list_tasks
 
 __all__ = ["run_task", "run_benchmark", "main"]
 
@@ -94,34 +94,69 @@ def _naive_baseline(interp, task, level, budget, seed):
     return {"naive_recovered": bool(check), "naive_expression": str(reg.sympy())}
 
 
-def run_benchmark(tasks=None, modes=("exact",), budget=60.0, seed=0, progress=True):
-    """Run tasks x modes; returns the results DataFrame.
+def _run_quietly(name, mode, budget, seed, n_samples, n_points):
+    import torch
+
+    torch.set_num_threads(1)  # runs are parallel over processes; small nets lose to thread contention
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            row = run_task(name, mode, budget=budget, seed=seed, n_points=n_points, n_samples=n_samples)
+        except Exception as exc:  # a failed run is a result, not a crash of the suite
+            row = {"task": name, "mode": mode, "recovered": False, "expression": f"error: {exc!r}"}
+    row.update(seed=seed, n_samples=n_samples)
+    return row
+
+
+def run_benchmark(
+    tasks=None,
+    modes=("exact",),
+    budget=60.0,
+    seeds=(0,),
+    suite="public",
+    n_samples=2000,
+    n_points=1000,
+    n_jobs=1,
+    progress=True,
+):
+    """Run tasks x modes x seeds; returns the results DataFrame.
 
     Parameters
     ----------
     tasks : list of str or None
-        ``None`` means every registered task.
+        ``None`` means every task of ``suite``.
     modes : sequence of {'exact', 'noisy', 'network'}
     budget : float
         Search ``max_time`` per task, seconds.
-    seed : int
+    seeds : sequence of int
+        Each seed draws other data, trains other networks and seeds the search.
+    suite : str or None, default='public'
+        ``'public'`` (the package's 12 tasks), ``'feynman'`` (the AI Feynman
+        "I." table) or ``None`` (all registered tasks).
+    n_samples : int, default=2000
+        Training samples of the network (``network`` mode).
+    n_points : int, default=1000
+        Points of the analytic modes.
+    n_jobs : int, default=1
+        Runs in parallel processes (joblib); each uses one torch thread.
     progress : bool
         A progress bar over the runs (tqdm, on stderr).
     """
+    from joblib import Parallel, delayed
     from tqdm.auto import tqdm
 
-    names = list_tasks() if not tasks else [get_task(t).name for t in tasks]
-    runs = [(m, t) for m in modes for t in names]
+    if isinstance(seeds, int):
+        seeds = (seeds,)
+    names = list_tasks(suite=suite) if not tasks else [get_task(t).name for t in tasks]
+    runs = [(m, s, t) for m in modes for s in seeds for t in names]
+    jobs = (delayed(_run_quietly)(t, m, budget, s, n_samples, n_points) for m, s, t in runs)
+    bar = tqdm(total=len(runs), disable=not progress, file=sys.stderr, desc="benchmark")
     rows = []
-    bar = tqdm(runs, disable=not progress, file=sys.stderr, desc="benchmark")
-    for mode, name in bar:
-        bar.set_postfix_str(f"{mode}: {name}")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                rows.append(run_task(name, mode, budget=budget, seed=seed))
-            except Exception as exc:  # a failed run is a result, not a crash of the suite
-                rows.append({"task": name, "mode": mode, "recovered": False, "expression": f"error: {exc!r}"})
+    for row in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
+        rows.append(row)
+        bar.set_postfix_str(f"{row['mode']}: {row['task']}")
+        bar.update(1)
+    bar.close()
     return pd.DataFrame(rows)
 
 
@@ -132,6 +167,7 @@ def format_table(df):
         for c in (
             "task",
             "mode",
+            "seed",
             "recovered",
             "expression",
             "q99_error",
@@ -166,25 +202,50 @@ def format_table(df):
 
 
 def summary_line(df, mode):
+    """``mode: k/n recovered ...``; with several seeds, the count per seed and its mean and spread."""
     secs = df["seconds"].dropna() if "seconds" in df else pd.Series(dtype=float)
-    n_ok = int(df["recovered"].sum())
-    text = f"{mode}: {n_ok}/{len(df)} recovered, median {secs.median():.2f} s, max {secs.max():.2f} s"
+    text = f"{mode}: {_rate(df, 'recovered')}, median {secs.median():.2f} s, max {secs.max():.2f} s"
     if "naive_recovered" in df and df["naive_recovered"].notna().any():
-        naive = df["naive_recovered"].dropna()
-        text += f"; naive value regression {int(naive.sum())}/{len(naive)}"
+        text += f"; naive value regression {_rate(df[df['naive_recovered'].notna()], 'naive_recovered')}"
+    return text
+
+
+def _rate(df, column):
+    ok = df[column].astype(bool)
+    text = f"{int(ok.sum())}/{len(df)} recovered"
+    if "seed" in df and df["seed"].nunique() > 1:
+        per_seed = ok.groupby(df["seed"]).agg(["sum", "size"])
+        counts = ", ".join(f"seed {s}: {int(r['sum'])}/{int(r['size'])}" for s, r in per_seed.iterrows())
+        rate = per_seed["sum"] / per_seed["size"]
+        text += f" ({counts}; rate {rate.mean():.1%} +- {rate.std(ddof=1):.1%})"
     return text
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m sksymgrad.benchmarks", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tasks", nargs="*", help="task names (default: all)")
+    parser.add_argument("--tasks", nargs="*", help="task names (default: all of the suite)")
+    parser.add_argument(
+        "--suite", default="public", choices=list_suites() + ["all"], help="task suite (default: public)"
+    )
     parser.add_argument("--mode", nargs="*", default=["exact"], choices=["exact", "noisy", "network"])
     parser.add_argument("--budget", type=float, default=60.0, help="search max_time per task (s)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", "--seed", nargs="+", type=int, default=[0], help="one or more seeds")
+    parser.add_argument("--n-samples", type=int, default=2000, help="network training samples (network mode)")
+    parser.add_argument("--n-points", type=int, default=1000, help="points of the analytic modes")
+    parser.add_argument("--n-jobs", type=int, default=1, help="runs in parallel processes")
     parser.add_argument("--json", help="also write the rows as JSON to this file")
     parser.add_argument("--markdown", help="also write the table as Markdown to this file")
     args = parser.parse_args(argv)
-    df = run_benchmark(args.tasks, args.mode, budget=args.budget, seed=args.seed)
+    df = run_benchmark(
+        args.tasks,
+        args.mode,
+        budget=args.budget,
+        seeds=args.seeds,
+        suite=None if args.suite == "all" else args.suite,
+        n_samples=args.n_samples,
+        n_points=args.n_points,
+        n_jobs=args.n_jobs,
+    )
     table = format_table(df)
     print(table)
     if args.json:

@@ -6,7 +6,7 @@ from typing import Callable, Optional
 import numpy as np
 import sympy
 
-__all__ = ["Task", "register_task", "get_task", "list_tasks", "TASKS"]
+__all__ = ["Task", "register_task", "get_task", "list_tasks", "list_suites", "TASKS"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,9 @@ class Task:
     group_sampler : callable or None
         Latent tasks: ``f(n_groups, group_size, rng) -> (X, groups)`` keeping
         the concept constant inside a group.
+    suite : str, default='public'
+        The suite the task belongs to (``'public'``: the package's own 12
+        tasks; ``'feynman'``: the AI Feynman "I." table).
     """
 
     name: str
@@ -33,6 +36,7 @@ class Task:
     concept: str
     domain: dict
     group_sampler: Optional[Callable] = field(default=None, compare=False)
+    suite: str = "public"
 
     @property
     def variables(self):
@@ -88,9 +92,14 @@ def get_task(name):
     return TASKS[name]
 
 
-def list_tasks(kind=None):
-    """Names of the registered tasks, optionally of one kind."""
-    return [n for n, t in TASKS.items() if kind is None or t.kind == kind]
+def list_tasks(kind=None, suite="public"):
+    """Names of the registered tasks of one suite (``None``: all), optionally of one kind."""
+    return [n for n, t in TASKS.items() if (kind is None or t.kind == kind) and (suite is None or t.suite == suite)]
+
+
+def list_suites():
+    """Names of the suites with registered tasks."""
+    return list(dict.fromkeys(t.suite for t in TASKS.values()))
 
 
 _U = (-1.0, 1.0)
@@ -133,3 +142,13 @@ def _register_latent_tasks():
 
 
 _register_latent_tasks()
+
+
+def _register_feynman_tasks():
+    from .feynman import load_feynman_tasks
+
+    for task in load_feynman_tasks():
+        register_task(task)
+
+
+_register_feynman_tasks()

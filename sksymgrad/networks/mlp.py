@@ -16,12 +16,30 @@ from torch import nn
 from ..utils.random import torch_seed_context
 from ..utils.validation import ParamErrors
 
-__all__ = ["StandardizedMLP", "StandardizeInputs", "MLPNet", "ACTIVATIONS"]
+__all__ = ["StandardizedMLP", "StackedMLP", "MemberLoss", "StandardizeInputs", "MLPNet", "ACTIVATIONS"]
 
 ACTIVATIONS = {"tanh": nn.Tanh, "silu": nn.SiLU, "softplus": nn.Softplus, "gelu": nn.GELU, "relu": nn.ReLU}
 
 
-class StandardizedMLP(nn.Module):
+class _Standardized(nn.Module):
+    """Input standardisation held as buffers, so gradients stay in raw units."""
+
+    def __init__(self, n_features):
+        super().__init__()
+        self.register_buffer("input_mean", torch.zeros(n_features))
+        self.register_buffer("input_scale", torch.ones(n_features))
+
+    def set_standardization(self, X):
+        X = torch.as_tensor(np.asarray(X, dtype=np.float32))
+        scale = X.std(dim=0)
+        self.input_mean.copy_(X.mean(dim=0))
+        self.input_scale.copy_(torch.where(scale > 0, scale, torch.ones_like(scale)))
+
+    def standardize(self, X):
+        return (X - self.input_mean) / self.input_scale
+
+
+class StandardizedMLP(_Standardized):
     """MLP ``input -> (x - mean) / scale -> hidden -> output``.
 
     Submodules: ``hidden`` (an ``nn.Sequential`` of Linear and activation
@@ -39,9 +57,7 @@ class StandardizedMLP(nn.Module):
     """
 
     def __init__(self, n_features, n_outputs=1, hidden_units=(64, 64), activation="tanh"):
-        super().__init__()
-        self.register_buffer("input_mean", torch.zeros(n_features))
-        self.register_buffer("input_scale", torch.ones(n_features))
+        super().__init__(n_features)
         layers, width = [], n_features
         for units in hidden_units:
             layers += [nn.Linear(width, units), ACTIVATIONS[activation]()]
@@ -50,15 +66,131 @@ class StandardizedMLP(nn.Module):
         self.output = nn.Linear(width, n_outputs)
         self.n_outputs = n_outputs
 
-    def set_standardization(self, X):
-        X = torch.as_tensor(np.asarray(X, dtype=np.float32))
-        scale = X.std(dim=0)
-        self.input_mean.copy_(X.mean(dim=0))
-        self.input_scale.copy_(torch.where(scale > 0, scale, torch.ones_like(scale)))
+    def forward(self, X):
+        out = self.output(self.hidden(self.standardize(X)))
+        return out.squeeze(-1) if self.n_outputs == 1 else out
+
+
+class _StackedLinear(nn.Module):
+    """``n_members`` independent Linear layers applied as one batched matmul."""
+
+    def __init__(self, n_members, in_features, out_features):
+        super().__init__()
+        bound = 1.0 / np.sqrt(in_features)  # nn.Linear's default initialisation
+        self.weight = nn.Parameter(torch.empty(n_members, in_features, out_features).uniform_(-bound, bound))
+        self.bias = nn.Parameter(torch.empty(n_members, 1, out_features).uniform_(-bound, bound))
+
+    def forward(self, X):  # (members, batch, in) -> (members, batch, out)
+        return torch.baddbmm(self.bias, X, self.weight)
+
+
+class _MemberActivations(nn.Module):
+    """Activation ``names[k % len(names)]`` on member ``k`` of a (members, batch, units) tensor."""
+
+    def __init__(self, names, n_members):
+        super().__init__()
+        self.names = [names[k % len(names)] for k in range(n_members)]
+        self.acts = nn.ModuleList([ACTIVATIONS[name]() for name in self.names])
+
+    def forward(self, Z):
+        if len(set(self.names)) == 1:
+            return self.acts[0](Z)
+        return torch.stack([act(z) for act, z in zip(self.acts, Z)])
+
+
+def _activation_names(activation):
+    return (activation,) if isinstance(activation, str) else tuple(activation)
+
+
+class StackedMLP(_Standardized):
+    """``n_members`` independently initialised :class:`StandardizedMLP` trained as one module.
+
+    The members share the input standardisation and the mini-batches but no
+    weights; stacking them turns ``n_members`` small matmuls into one batched
+    one, so an ensemble of five costs little more than one network on a CPU.
+    The forward returns every member's output, shape ``(n, n_members)`` (or
+    ``(n, n_members, n_outputs)``); :meth:`unstack` gives the members as
+    ordinary :class:`StandardizedMLP` modules.
+
+    Parameters
+    ----------
+    n_features : int
+    n_outputs : int, default=1
+    hidden_units : tuple of int, default=(64, 64)
+    activation : str, default='tanh'
+    n_members : int, default=5
+    """
+
+    def __init__(self, n_features, n_outputs=1, hidden_units=(64, 64), activation="tanh", n_members=5):
+        super().__init__(n_features)
+        layers, width = [], n_features
+        names = _activation_names(activation)
+        for units in hidden_units:
+            layers += [_StackedLinear(n_members, width, units), _MemberActivations(names, n_members)]
+            width = units
+        self.hidden = nn.Sequential(*layers)
+        self.output = _StackedLinear(n_members, width, n_outputs)
+        self.config = dict(n_features=n_features, n_outputs=n_outputs, hidden_units=hidden_units, activation=activation)
+        self.n_members = n_members
 
     def forward(self, X):
-        out = self.output(self.hidden((X - self.input_mean) / self.input_scale))
-        return out.squeeze(-1) if self.n_outputs == 1 else out
+        Z = self.standardize(X).expand(self.n_members, *X.shape)
+        out = self.output(self.hidden(Z)).transpose(0, 1)  # (n, members, outputs)
+        return out.squeeze(-1) if self.config["n_outputs"] == 1 else out
+
+    def unstack(self):
+        """The members as a list of :class:`StandardizedMLP` (copies, in eval mode)."""
+        stacked = [m for m in list(self.hidden) + [self.output] if isinstance(m, _StackedLinear)]
+        members = []
+        names = self.hidden[1].names
+        for k in range(self.n_members):
+            member = StandardizedMLP(**{**self.config, "activation": names[k]}).to(self.input_mean.device)
+            linears = [m for m in list(member.hidden) + [member.output] if isinstance(m, nn.Linear)]
+            with torch.no_grad():
+                member.input_mean.copy_(self.input_mean)
+                member.input_scale.copy_(self.input_scale)
+                for lin, st in zip(linears, stacked):
+                    lin.weight.copy_(st.weight[k].T)
+                    lin.bias.copy_(st.bias[k, 0])
+            members.append(member.eval())
+        return members
+
+
+class MemberLoss(nn.Module):
+    """Weighted mean over ensemble members of a per-member loss.
+
+    ``y_pred`` carries a members axis after the batch axis (see
+    :class:`StackedMLP`). ``y_true`` is the shared target (n,) or, as
+    (n, 1 + n_members), the target followed by each member's sample weights
+    (bootstrap counts: every member learns from its own resample).
+
+    Parameters
+    ----------
+    kind : {'binary', 'multiclass', 'regression'}
+        Binary cross-entropy on logits, cross-entropy, or squared error.
+    """
+
+    def __init__(self, kind="binary"):
+        super().__init__()
+        self.kind = kind
+
+    def forward(self, y_pred, y_true):
+        n, n_members = y_pred.shape[:2]
+        if y_true.ndim == 2:
+            target, weights = y_true[:, 0], y_true[:, 1:].to(torch.float32)
+        else:
+            target, weights = y_true, torch.ones(n, n_members, device=y_pred.device)
+        if self.kind == "multiclass":
+            per = nn.functional.cross_entropy(
+                y_pred.reshape(-1, y_pred.shape[-1]), target.long().repeat_interleave(n_members), reduction="none"
+            ).reshape(n, n_members)
+        else:
+            target = target.reshape(-1, 1).expand_as(y_pred).to(y_pred.dtype)
+            if self.kind == "binary":
+                per = nn.functional.binary_cross_entropy_with_logits(y_pred, target, reduction="none")
+            else:
+                per = (y_pred - target) ** 2
+        return (per * weights).sum() / weights.sum().clamp_min(1.0)
 
 
 class StandardizeInputs(Callback):
@@ -108,8 +240,11 @@ def network_param_errors(net, int_names):
     errors = ParamErrors(type(net).__name__)
     for name in int_names:
         errors.check_int(name, getattr(net, name))
+    names = _activation_names(net.activation) if isinstance(net.activation, (str, tuple, list)) else (None,)
     errors.check(
-        net.activation in ACTIVATIONS, f"activation must be one of {sorted(ACTIVATIONS)}, got {net.activation!r}"
+        len(names) > 0 and all(name in ACTIVATIONS for name in names),
+        f"activation must be one of {sorted(ACTIVATIONS)} (or a tuple of them, one per ensemble member), "
+        f"got {net.activation!r}",
     )
     errors.check(
         all(isinstance(u, (int, np.integer)) and u >= 1 for u in tuple(net.hidden_units)),
@@ -121,11 +256,13 @@ def network_param_errors(net, int_names):
 class MLPNet(BaseEstimator):
     """Default network: classifier or regressor chosen from ``y`` at ``fit``.
 
-    A thin scikit-learn estimator around skorch's ``NeuralNetBinaryClassifier``,
-    ``NeuralNetClassifier`` or ``NeuralNetRegressor`` with a
-    :class:`StandardizedMLP`. Because the choice happens in ``fit``, its
-    hyperparameters are reachable as ``net__max_epochs`` etc. before anyone
-    knows the task.
+    A thin scikit-learn estimator around a skorch ``NeuralNet`` training
+    ``n_members`` independently initialised MLPs as one batched
+    :class:`StackedMLP`. Several members let the interpreter measure how much
+    networks trained on the same data disagree (the noise its selection is
+    calibrated on); predictions use the members' mean output. Because the
+    task is chosen in ``fit``, hyperparameters are reachable as
+    ``net__max_epochs`` etc. before anyone knows it.
 
     Parameters
     ----------
@@ -139,6 +276,13 @@ class MLPNet(BaseEstimator):
     patience : int, default=30
         Early stopping on the validation loss (epochs without improvement).
     validation_fraction : float, default=0.15
+    n_members : int, default=1
+        Networks trained together (the interpreter sets its ``n_networks``).
+    bootstrap : bool, default=True
+        With several members, each trains on its own bootstrap resample of
+        the training split (Poisson(1) counts per sample), so that their
+        disagreement includes what the finite data leave open, not only the
+        random initialisation.
     task : {'auto', 'classifier', 'regressor'}, default='auto'
     random_state : int or None, default=None
     verbose : int, default=0
@@ -147,7 +291,11 @@ class MLPNet(BaseEstimator):
     Attributes
     ----------
     net_ : skorch.NeuralNet
-    module_ : torch.nn.Module
+        Holds the stacked module.
+    members_ : list of StandardizedMLP
+        The trained members, each an ordinary module.
+    module_ : StandardizedMLP
+        The first member (addresses such as ``"hidden.1[3]"`` refer to it).
     classes_ : ndarray
         Classifiers only.
     task_ : str
@@ -156,9 +304,9 @@ class MLPNet(BaseEstimator):
     --------
     >>> import numpy as np
     >>> X = np.random.default_rng(0).uniform(-1, 1, (200, 2))
-    >>> net = MLPNet(max_epochs=5, random_state=0).fit(X, (X[:, 0] > 0).astype(int))
-    >>> net.task_, net.predict(X[:3]).shape
-    ('classifier', (3,))
+    >>> net = MLPNet(max_epochs=5, n_members=3, random_state=0).fit(X, (X[:, 0] > 0).astype(int))
+    >>> net.task_, net.predict(X[:3]).shape, len(net.members_)
+    ('classifier', (3,), 3)
     """
 
     def __init__(
@@ -172,6 +320,8 @@ class MLPNet(BaseEstimator):
         weight_decay=0.0,
         patience=30,
         validation_fraction=0.15,
+        n_members=1,
+        bootstrap=True,
         task="auto",
         random_state=None,
         verbose=0,
@@ -184,12 +334,14 @@ class MLPNet(BaseEstimator):
         self.weight_decay = weight_decay
         self.patience = patience
         self.validation_fraction = validation_fraction
+        self.n_members = n_members
+        self.bootstrap = bootstrap
         self.task = task
         self.random_state = random_state
         self.verbose = verbose
 
     def _validate_params(self):
-        errors = network_param_errors(self, ("max_epochs", "batch_size", "patience"))
+        errors = network_param_errors(self, ("max_epochs", "batch_size", "patience", "n_members"))
         errors.check(
             self.task in ("auto", "classifier", "regressor"),
             f"task must be 'auto', 'classifier' or 'regressor', got {self.task!r}",
@@ -202,9 +354,10 @@ class MLPNet(BaseEstimator):
 
     def fit(self, X, y):
         """Train on ``X`` (n, d) and ``y`` (labels or values)."""
-        from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier, NeuralNetRegressor
+        from skorch import NeuralNet
         from skorch.callbacks import EarlyStopping
-        from skorch.dataset import ValidSplit
+        from skorch.dataset import Dataset
+        from skorch.helper import predefined_split
 
         self._validate_params()
         X, y = validate_data(self, X, y, dtype=np.float32)
@@ -214,72 +367,99 @@ class MLPNet(BaseEstimator):
             task = "classifier" if kind in ("binary", "multiclass") else "regressor"
         self.task_ = task
         seed = check_random_state(self.random_state).randint(2**31)
-        common = dict(
-            module=StandardizedMLP,
+        n_outputs = 1
+        if task == "classifier":
+            self.classes_, codes = np.unique(y, return_inverse=True)
+            if len(self.classes_) < 2:
+                raise ValueError(f"y has 1 class ({self.classes_[0]!r}); a classifier needs at least two.")
+            loss = "binary" if len(self.classes_) == 2 else "multiclass"
+            n_outputs = 1 if loss == "binary" else len(self.classes_)
+            target = codes.astype(np.float32 if loss == "binary" else np.int64)
+        else:
+            loss = "regression"
+            y = y.astype(np.float32)
+            self.y_mean_ = float(y.mean())
+            self.y_scale_ = float(y.std()) or 1.0
+            target = ((y - self.y_mean_) / self.y_scale_).astype(np.float32)
+        progress, skorch_verbose = progress_callbacks(self.verbose)
+        callbacks = [("standardize", StandardizeInputs())] + progress
+        train, valid = self._split(len(X), target if task == "classifier" else None, seed)
+        rng = np.random.default_rng(seed)
+        counts = np.ones((len(train), self.n_members), np.float32)
+        if self.bootstrap and self.n_members > 1:
+            counts = rng.poisson(1.0, counts.shape).astype(np.float32)
+        y_train = np.column_stack([target[train].astype(np.float32), counts])
+        train_split = None
+        if valid is not None:
+            callbacks.append(("early_stopping", EarlyStopping(patience=self.patience, load_best=True)))
+            y_valid = np.column_stack([target[valid], np.ones((len(valid), self.n_members))]).astype(np.float32)
+            train_split = predefined_split(Dataset(X[valid], y_valid))
+        net = NeuralNet(
+            module=StackedMLP,
             module__n_features=X.shape[1],
+            module__n_outputs=n_outputs,
             module__hidden_units=tuple(self.hidden_units),
             module__activation=self.activation,
+            module__n_members=self.n_members,
+            criterion=MemberLoss,
+            criterion__kind=loss,
             max_epochs=self.max_epochs,
             lr=self.lr,
             batch_size=self.batch_size,
             optimizer=torch.optim.Adam,
             optimizer__weight_decay=self.weight_decay,
             iterator_train__shuffle=True,
+            train_split=train_split,
+            callbacks=callbacks,
+            verbose=skorch_verbose,
             device="cpu",
         )
-        progress, common["verbose"] = progress_callbacks(self.verbose)
-        callbacks = [("standardize", StandardizeInputs())] + progress
-        if self.validation_fraction > 0:
-            callbacks.append(("early_stopping", EarlyStopping(patience=self.patience, load_best=True)))
-            stratified = task == "classifier"
-            common["train_split"] = ValidSplit(self.validation_fraction, stratified=stratified, random_state=seed)
-        else:
-            common["train_split"] = None
-        if task == "classifier":
-            self.classes_, codes = np.unique(y, return_inverse=True)
-            if len(self.classes_) < 2:
-                raise ValueError(f"y has 1 class ({self.classes_[0]!r}); a classifier needs at least two.")
-            if len(self.classes_) == 2:
-                net = NeuralNetBinaryClassifier(module__n_outputs=1, callbacks=callbacks, **common)
-                target = codes.astype(np.float32)
-            else:
-                net = NeuralNetClassifier(
-                    module__n_outputs=len(self.classes_),
-                    criterion=torch.nn.CrossEntropyLoss,
-                    callbacks=callbacks,
-                    **common,
-                )
-                target = codes.astype(np.int64)
-        else:
-            y = y.astype(np.float32)
-            self.y_mean_ = float(y.mean())
-            self.y_scale_ = float(y.std()) or 1.0
-            target = ((y - self.y_mean_) / self.y_scale_).astype(np.float32)
-            net = NeuralNetRegressor(module__n_outputs=1, callbacks=callbacks, **common)
         with torch_seed_context(seed):
-            net.fit(X, target)
+            net.fit(X[train], y_train)
         self.net_ = net
+        self.members_ = net.module_.unstack()
         return self
+
+    def _split(self, n_samples, labels, seed):
+        """Training and validation row indices (stratified for classifiers; no validation at 0)."""
+        from sklearn.model_selection import train_test_split
+
+        rows = np.arange(n_samples)
+        if self.validation_fraction <= 0:
+            return rows, None
+        return train_test_split(rows, test_size=self.validation_fraction, stratify=labels, random_state=seed % 2**32)
 
     @property
     def module_(self):
         check_is_fitted(self, "net_")
-        return self.net_.module_
+        return self.members_[0]
 
-    def predict(self, X):
+    def _mean_output(self, X):
+        """The members' mean output (logits, or standardised values) on ``X``."""
         check_is_fitted(self, "net_")
         X = validate_data(self, X, reset=False, dtype=np.float32)
+        module = self.net_.module_
+        module.eval()
+        with torch.no_grad():
+            out = module(torch.as_tensor(X, device=module.input_mean.device))
+        return out.mean(dim=1).double().cpu().numpy()
+
+    def predict(self, X):
+        out = self._mean_output(X)
         if self.task_ == "classifier":
-            if len(self.classes_) == 2:
-                return self.classes_[self.net_.predict(X).astype(int)]
-            return self.classes_[self.net_.predict(X)]
-        return self.net_.predict(X).ravel() * self.y_scale_ + self.y_mean_
+            codes = (out > 0).astype(int) if out.ndim == 1 else out.argmax(axis=1)
+            return self.classes_[codes]
+        return out * self.y_scale_ + self.y_mean_
 
     def predict_proba(self, X):
-        check_is_fitted(self, "net_")
         if self.task_ != "classifier":
             raise AttributeError("predict_proba is only available for classification")
-        return self.net_.predict_proba(validate_data(self, X, reset=False, dtype=np.float32))
+        out = self._mean_output(X)
+        if out.ndim == 1:
+            p = 1.0 / (1.0 + np.exp(-out))
+            return np.column_stack([1 - p, p])
+        out = np.exp(out - out.max(axis=1, keepdims=True))
+        return out / out.sum(axis=1, keepdims=True)
 
     def score(self, X, y):
         from sklearn.metrics import accuracy_score, r2_score

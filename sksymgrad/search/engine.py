@@ -13,7 +13,7 @@ from .linear import DirectionProblem, ValueProblem, beam_search, round_coefficie
 from .pareto import equations_frame, pareto_front
 from .simplify import simplest_form, sympy_complexity
 
-__all__ = ["SearchSettings", "run_search", "linear_tree"]
+__all__ = ["SearchSettings", "run_search", "linear_tree", "front_from_candidates"]
 
 
 @dataclass
@@ -210,7 +210,7 @@ def run_search(X, target, weights, mode, ops, settings, feature_symbols, random_
                 "best_loss": min([loss for _, loss in found], default=np.inf),
             }
         )
-    return _front(candidates, feature_symbols, ops, mode, X, target, weights), history
+    return front_from_candidates(candidates, feature_symbols, ops, mode, X, target, weights), history
 
 
 def _affine(tree, X, y, weights, ops):
@@ -223,7 +223,11 @@ def _affine(tree, X, y, weights, ops):
     return ym - b * vm, b
 
 
-def _front(candidates, symbols, ops, mode, X, target, weights):
+def front_from_candidates(candidates, symbols, ops, mode, X, target, weights):
+    """The Pareto front of ``(tree, loss, source)`` candidates, shown in simplest form.
+
+    Candidates that simplify to the same expression (or to a number) are kept once.
+    """
     rows = []
     seen = set()
     for tree, loss, source in sorted(candidates, key=lambda c: c[1]):

@@ -1,0 +1,212 @@
+"""Selecting a formula with the noise of an ensemble of networks.
+
+Networks trained on the same data disagree about the gradient directions of
+their concept; a formula that fits their mean better than they agree with
+each other is fitting their distortions. The unit of noise is the
+disagreement of two networks, ``tau`` (the mean loss of one member's
+directions against another's). A formula ``h`` is *acceptable* when its
+mean loss against the members is at most ``NOISE_TOLERANCE * tau`` (it
+disagrees with a network no more than networks disagree with each other,
+up to the calibrated factor), or when the members cannot tell it apart from
+the best formula on the front (a one-sided paired t-test on the per-member
+losses). The simplest acceptable formula is selected; resampling the
+members gives the stability of that choice.
+"""
+
+import numpy as np
+from scipy import stats
+
+from .expressions import evaluate
+from .losses import direction_loss
+
+__all__ = [
+    "NOISE_TOLERANCE",
+    "combine_member_directions",
+    "member_losses",
+    "pairwise_member_losses",
+    "network_disagreement",
+    "acceptable",
+    "select_by_members",
+    "selection_frequencies",
+]
+
+
+#: Calibrated on the AI Feynman "I." suite (see docs/method.md): how many times
+#: ``tau`` the true formula's loss against the members reaches, at the 90th percentile.
+NOISE_TOLERANCE = 3.0
+
+
+def _unit(G):
+    with np.errstate(all="ignore"):
+        U = G / np.linalg.norm(G, axis=-1, keepdims=True)
+    return np.where(np.isfinite(U), U, 0.0)
+
+
+def combine_member_directions(member_gradients):
+    """Sign-aligned mean direction of several networks' gradients, and their spread.
+
+    Parameters
+    ----------
+    member_gradients : ndarray of shape (n_members, n_points, n_features)
+
+    Returns
+    -------
+    mean : ndarray of shape (n_points, n_features)
+        Unit mean of the members' unit directions, each first flipped to
+        agree with the first member (the sign of a direction is arbitrary).
+    spread : ndarray of shape (n_points,)
+        Mean ``1 - |cos|`` between a member and the mean: the per-point noise
+        level, in the loss's own units.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> G = np.array([[[1.0, 0.0]], [[-1.0, 0.1]], [[1.0, -0.1]]])
+    >>> mean, spread = combine_member_directions(G)
+    >>> mean.round(3).tolist(), bool(spread[0] > 0)
+    ([[1.0, 0.0]], True)
+    """
+    U = _unit(np.asarray(member_gradients, dtype=float))
+    signs = np.sign(np.einsum("mnd,nd->mn", U, U[0]))
+    signs[signs == 0] = 1.0
+    mean = _unit((signs[..., None] * U).sum(axis=0))
+    spread = 1.0 - np.abs(np.einsum("mnd,nd->mn", U, mean)).mean(axis=0)
+    return mean, spread
+
+
+def member_losses(trees, X, member_directions, weights, ops, trim=0.0, sign="point"):
+    """Loss of each tree against each member's directions, shape (n_trees, n_members)."""
+    U = _unit(member_directions)
+    out = np.full((len(trees), len(U)), np.inf)
+    for i, tree in enumerate(trees):
+        _, g = evaluate(tree, X, ops)
+        if np.all(np.isfinite(g)):
+            out[i] = [direction_loss(g, u, weights, sign, trim) for u in U]
+    return out
+
+
+def pairwise_member_losses(member_directions, weights, trim=0.0, sign="point"):
+    """Loss of each member's directions against each other member's, shape (M, M), 0 on the diagonal."""
+    U = _unit(member_directions)
+    M = len(U)
+    out = np.zeros((M, M))
+    for j in range(M):
+        for k in range(j + 1, M):
+            out[j, k] = out[k, j] = direction_loss(U[j], U[k], weights, sign, trim)
+    return out
+
+
+def network_disagreement(pairwise, members=None):
+    """``tau``: mean loss between two different members (of ``members``, default all)."""
+    idx = np.arange(len(pairwise)) if members is None else np.asarray(members)
+    sub = pairwise[np.ix_(idx, idx)]
+    off = ~np.eye(len(idx), dtype=bool) & (idx[:, None] != idx[None, :])
+    return float(sub[off].mean()) if off.any() else 0.0
+
+
+def acceptable(losses, alpha=0.05, tau=None, tolerance=NOISE_TOLERANCE):
+    """Which rows are within the networks' noise.
+
+    ``losses`` is (n_formulas, n_members). A row is acceptable when its mean
+    loss is at most ``tolerance * tau`` (``tau``: the networks' own
+    disagreement, see :func:`network_disagreement`; skipped when ``None``),
+    or when the members cannot tell it from the row with the lowest mean
+    loss: its paired excess ``D_k = L_k(h) - L_k(h*)`` over members ``k`` is
+    not significantly positive (one-sided t-test at level ``alpha``:
+    ``mean(D) <= t * sd(D) / sqrt(M)``). With one member and no ``tau`` only
+    the best row is acceptable.
+    """
+    losses = np.asarray(losses, dtype=float)
+    finite = np.all(np.isfinite(losses), axis=1)
+    if not finite.any():
+        return finite
+    mean = np.where(finite, losses.mean(axis=1) if losses.shape[1] else np.inf, np.inf)
+    best = int(np.argmin(mean))
+    M = losses.shape[1]
+    within_noise = finite & (mean <= tolerance * tau) if tau is not None else np.zeros(len(losses), bool)
+    if M < 2:
+        return within_noise | (np.arange(len(losses)) == best)
+    D = losses - losses[best]
+    t_crit = stats.t.ppf(1.0 - alpha, M - 1)
+    with np.errstate(invalid="ignore"):
+        bound = t_crit * D.std(axis=1, ddof=1) / np.sqrt(M)
+    return within_noise | (finite & (D.mean(axis=1) <= bound + 1e-15))
+
+
+def select_by_members(complexities, losses, alpha=0.05, tau=None, tolerance=NOISE_TOLERANCE):
+    """Index of the simplest acceptable row (ties: lower mean loss); see :func:`acceptable`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> L = np.array([[0.30, 0.31, 0.29, 0.30],    # too simple: worse on every member
+    ...               [0.010, 0.020, 0.012, 0.030],  # the concept
+    ...               [0.011, 0.016, 0.013, 0.027]]) # longer, within the members' noise
+    >>> select_by_members([1, 3, 9], L)
+    1
+    """
+    ok = acceptable(losses, alpha, tau, tolerance)
+    mean = np.asarray(losses, dtype=float).mean(axis=1)
+    candidates = np.flatnonzero(ok)
+    return int(min(candidates, key=lambda i: (complexities[i], mean[i])))
+
+
+def selection_frequencies(
+    complexities, losses, alpha=0.05, pairwise=None, tolerance=NOISE_TOLERANCE, n_resamples=200, random_state=0
+):
+    """How often each row is selected when the members are resampled (bootstrap).
+
+    Returns an array of shape (n_formulas,) summing to 1: the stability of the
+    choice. A formula selected in nearly every resample is what the networks
+    agree on; a spread-out distribution means the data do not decide.
+    """
+    losses = np.asarray(losses, dtype=float)
+    M = losses.shape[1]
+    counts = np.zeros(len(losses))
+    if M < 2:
+        tau = None if pairwise is None else network_disagreement(pairwise)
+        counts[select_by_members(complexities, losses, alpha, tau, tolerance)] = 1.0
+        return counts
+    rng = np.random.default_rng(random_state)
+    for _ in range(n_resamples):
+        idx = rng.integers(M, size=M)
+        if len(np.unique(idx)) < 2:
+            idx = rng.permutation(M)
+        tau = None if pairwise is None else network_disagreement(pairwise, idx)
+        counts[select_by_members(complexities, losses[:, idx], alpha, tau, tolerance)] += 1
+    return counts / counts.sum()
+
+
+def round_with_members(tree, X, member_directions, weights, ops, trim=0.0, alpha=0.05):
+    """Replace each constant of ``tree`` by the simplest number the members cannot tell apart.
+
+    A stand-in (small rational or short decimal, see
+    :func:`~sksymgrad.search.linear.simple_values`) is accepted when, by the
+    test of :func:`acceptable`, the members do not find the rounded formula
+    worse than the one it replaces: rounding follows the same noise model as
+    selection, so a coefficient becomes simpler only when the data cannot
+    distinguish the two.
+    """
+    from .expressions import constants_of, with_constants
+    from .linear import simple_values
+
+    values = list(constants_of(tree))
+    if not values:
+        return tree
+    U = _unit(member_directions)
+    current = member_losses([tree], X, U, weights, ops, trim)[0]
+    if not np.all(np.isfinite(current)):
+        return tree
+    for j, c in enumerate(values):
+        if c in (1.0, -1.0) or float(c).is_integer():
+            continue
+        for _, v in simple_values(c):
+            if v == c:
+                break
+            trial = values[:j] + [v] + values[j + 1 :]
+            losses = member_losses([with_constants(tree, trial)], X, U, weights, ops, trim)[0]
+            pair = np.vstack([current, losses])
+            if np.all(np.isfinite(losses)) and acceptable(pair, alpha)[1]:
+                values, current = trial, losses
+                break
+    return with_constants(tree, values)

@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+
+from sksymgrad.search.operators import OPERATORS
+from sksymgrad.search.selection import (
+    acceptable,
+    combine_member_directions,
+    round_with_members,
+    select_by_members,
+    selection_frequencies,
+)
+
+
+def _members(rng, X, grad, n_members=5, sigma=0.02):
+    G = grad(X)
+    G = G / np.linalg.norm(G, axis=1, keepdims=True)
+    return np.stack([G + sigma * rng.normal(size=G.shape) for _ in range(n_members)])
+
+
+def test_combined_direction_is_sign_aligned_and_spread_measures_noise():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (300, 2))
+    clean = _members(rng, X, lambda X: 2 * X, sigma=0.0)
+    flipped = clean * np.array([1, -1, 1, -1, 1])[:, None, None]
+    mean, spread = combine_member_directions(flipped)
+    assert np.allclose(np.abs(np.einsum("nd,nd->n", mean, clean[0])), 1.0)
+    assert np.allclose(spread, 0.0, atol=1e-12)
+    noisy = _members(rng, X, lambda X: 2 * X, sigma=0.05)
+    _, spread = combine_member_directions(noisy)
+    # 1 - cos ~ angle**2 / 2 with a per-member angle of about sigma (one free direction in 2-D)
+    assert 0.2 * 0.05**2 / 2 < spread.mean() < 2 * 0.05**2 / 2
+
+
+def test_acceptable_rejects_what_every_member_finds_worse():
+    L = np.array([[0.30, 0.31, 0.29, 0.30], [0.010, 0.020, 0.012, 0.030], [0.011, 0.016, 0.013, 0.027]])
+    assert acceptable(L).tolist() == [False, True, True]
+    assert select_by_members([1, 3, 9], L) == 1
+    # one member: nothing to test, only the best row
+    assert acceptable(L[:, :1]).tolist() == [False, True, False]
+
+
+def test_selection_frequencies_sum_to_one_and_favour_the_clear_choice():
+    L = np.array([[0.30, 0.31, 0.29, 0.30, 0.3], [0.01, 0.02, 0.012, 0.03, 0.02], [0.011, 0.016, 0.013, 0.027, 0.02]])
+    freq = selection_frequencies([1, 3, 9], L, n_resamples=100)
+    assert freq.sum() == pytest.approx(1.0) and freq.argmax() == 1 and freq[1] > 0.7
+
+
+def test_rounding_keeps_coefficients_the_members_can_tell_apart():
+    rng = np.random.default_rng(2)
+    X = rng.uniform(-1, 1, (500, 2))
+    w = np.full(len(X), 1.0 / len(X))
+    tree = ("+", ("x", 0), ("*", ("c", 0.6667), ("x", 1)))  # true coefficient 2/3
+    members = _members(rng, X, lambda X: np.column_stack([np.ones(len(X)), np.full(len(X), 2 / 3)]), sigma=0.01)
+    rounded = round_with_members(tree, X, members, w, OPERATORS)
+    assert rounded[2][1][1] == pytest.approx(2 / 3)  # not 3/5, not 1/2, not 1
+    noisy = _members(rng, X, lambda X: np.column_stack([np.ones(len(X)), np.full(len(X), 2 / 3)]), sigma=1.0)
+    loose = round_with_members(tree, X, noisy, w, OPERATORS)
+    assert loose[2][1][1] != 0.6667  # very noisy members allow a simpler number
