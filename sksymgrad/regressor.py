@@ -143,6 +143,11 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         Only when ``X`` had string column names.
     symbols_ : list of sympy.Symbol
         One real symbol per feature, named after the columns.
+    feature_scale_ : ndarray of shape (n_features,)
+        Standard deviation of each feature: gradient components are compared
+        after multiplying by it (directions in the unit-free frame), so the
+        formula does not depend on the columns' units. Formulas and their
+        coefficients stay in raw units.
     n_points_used_ : int
     n_points_dropped_ : int
         Points whose target gradient was degenerate.
@@ -321,6 +326,11 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         -------
         self
         """
+        # Overflow or 0/0 inside a candidate makes its loss infinite; it is never the user's concern.
+        with np.errstate(all="ignore"):
+            return self._fit(X, y, sample_weight, member_gradients)
+
+    def _fit(self, X, y, sample_weight, member_gradients):
         settings = self._validate_params()
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64, ensure_all_finite=False)
         names = getattr(self, "feature_names_in_", None)
@@ -355,8 +365,14 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             sympy.Symbol(str(n), real=True) for n in (names if names is not None else [f"x{j}" for j in range(d)])
         ]
         self.objective_ = "gradient" if y.ndim == 2 else "value"
+        # Directions are compared in the unit-free frame: each gradient component
+        # times its feature's spread, so a column's units do not decide its weight.
+        self.feature_scale_ = X.std(axis=0)
         if self.objective_ == "gradient":
-            mask, target = direction_targets(y, rtol=self.gradient_rtol)
+            settings.scale = self.feature_scale_
+            mask, target = direction_targets(y * self.feature_scale_, rtol=self.gradient_rtol)
+            if members is not None:
+                members = members * self.feature_scale_
             Xs, ws = X[mask], w[mask]
             if ws.sum() <= 0:
                 raise ValueError("every point with a usable gradient has sample_weight 0")
@@ -419,11 +435,11 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         w = weights / weights.sum()
         candidates = []
         for tree, source in zip(front["tree"], front["source"]):
-            tree = round_with_members(tree, X, members, w, ops, trim, alpha)
-            loss = direction_loss(evaluate(tree, X, ops)[1], target, w, self.sign, trim)
+            tree = round_with_members(tree, X, members, w, ops, trim, alpha, self.feature_scale_)
+            loss = direction_loss(evaluate(tree, X, ops)[1] * self.feature_scale_, target, w, self.sign, trim)
             candidates.append((tree, loss, source))
         front = front_from_candidates(candidates, self.symbols_, ops, "gradient", X, target, weights)
-        losses = member_losses(list(front["tree"]), X, members, w, ops, trim, self.sign)
+        losses = member_losses(list(front["tree"]), X, members, w, ops, trim, self.sign, self.feature_scale_)
         pairwise = pairwise_member_losses(members, w, trim, self.sign)
         tau, tol = network_disagreement(pairwise), self.noise_tolerance
         complexity = front["complexity"].to_numpy()
@@ -474,8 +490,8 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         y = np.asarray(y, dtype=float)
         if y.ndim == 2 and y.shape[1] == self.n_features_in_ and self.n_features_in_ > 1:
             X = self._validate_X(X)
-            grad = expression_gradients(self.expression_, self.symbols_, X)
-            mask, N = direction_targets(y, rtol=self.gradient_rtol)
+            grad = expression_gradients(self.expression_, self.symbols_, X) * self.feature_scale_
+            mask, N = direction_targets(y * self.feature_scale_, rtol=self.gradient_rtol)
             per_point = 1.0 - pointwise_direction_loss(grad[mask], N, self.sign)
             w = None if sample_weight is None else np.asarray(sample_weight, dtype=float)[mask]
             return float(np.average(per_point, weights=w))

@@ -36,6 +36,7 @@ class SearchSettings:
     max_time: float = None
     n_jobs: int = 1
     sign: str = "point"
+    scale: np.ndarray = None  # gradient components are compared after multiplying by this (the unit-free frame)
 
 
 def _product_tree(terms, subset, exponents):
@@ -106,6 +107,8 @@ def _linear_candidates(X, target, weights, mode, ops, settings, rng, deadline, l
         M = M[..., ok]
         if not terms:
             continue
+        if mode == "gradient" and settings.scale is not None:
+            M = M * settings.scale[None, :, None]
         if mode == "gradient":
             problem = DirectionProblem(M, target, weights, trim=settings.trim)
         else:
@@ -187,6 +190,7 @@ def run_search(X, target, weights, mode, ops, settings, feature_symbols, random_
             parsimony=settings.parsimony,
             early_stop_loss=settings.early_stop_loss,
             trim=settings.trim,
+            scale=settings.scale if mode == "gradient" else None,
             rounding_rtol=settings.rounding_rtol,
             seeds=[tree for tree, _, _ in sorted(candidates, key=lambda c: c[1])[:8]],
         )

@@ -38,6 +38,7 @@ class EvolutionConfig:
     optimize_every: int = 2
     early_stop_loss: float = 1e-12
     trim: float = 0.0
+    scale: np.ndarray = None
     rounding_rtol: float = None
     seeds: list = field(default_factory=list)
 
@@ -45,19 +46,20 @@ class EvolutionConfig:
 class _Fitness:
     """Loss of a tree on a fixed subsample, direction or value objective."""
 
-    def __init__(self, X, target, weights, mode, ops, sign="point", trim=0.0):
+    def __init__(self, X, target, weights, mode, ops, sign="point", trim=0.0, scale=None):
         self.X, self.target, self.weights, self.mode, self.ops = X, target, weights, mode, ops
-        self.sign, self.trim = sign, trim
+        self.sign, self.trim, self.scale = sign, trim, (1.0 if scale is None else scale)
 
     def __call__(self, tree):
         if self.mode == "gradient":
             _, g = evaluate(tree, self.X, self.ops)
-            return direction_loss(g, self.target, self.weights, self.sign, self.trim)
+            return direction_loss(g * self.scale, self.target, self.weights, self.sign, self.trim)
         return value_loss(evaluate_value(tree, self.X, self.ops), self.target, self.weights)
 
     def residuals(self, tree):
         if self.mode == "gradient":
             _, g = evaluate(tree, self.X, self.ops)
+            g = g * self.scale
             with np.errstate(all="ignore"):
                 u = g / np.linalg.norm(g, axis=1, keepdims=True)
                 r = u - np.einsum("nd,nd->n", u, self.target)[:, None] * self.target
@@ -257,7 +259,7 @@ def evolve(X, target, weights, mode, ops, cfg, random_state=None, n_jobs=1, dead
     n = len(X)
     rows = np.sort(rng.choice(n, min(n, cfg.n_eval_points), replace=False))
     w = weights[rows] / weights[rows].sum()
-    fitness = _Fitness(X[rows], target[rows], w, mode, ops, trim=cfg.trim)
+    fitness = _Fitness(X[rows], target[rows], w, mode, ops, trim=cfg.trim, scale=cfg.scale)
     probe = X[rng.choice(n, min(n, 8), replace=False)] * (1 + 1e-3 * np.arange(1, X.shape[1] + 1))
     islands = [list(cfg.seeds) for _ in range(cfg.populations)]
     hof = {}
@@ -289,7 +291,7 @@ def evolve(X, target, weights, mode, ops, cfg, random_state=None, n_jobs=1, dead
     # Re-polish and re-score the hall of fame on all points, then round the
     # constants as the linear path does, so polished floats never crowd out
     # the simple numbers a test on the loss allows.
-    full = _Fitness(X, target, weights / weights.sum(), mode, ops, trim=cfg.trim)
+    full = _Fitness(X, target, weights / weights.sum(), mode, ops, trim=cfg.trim, scale=cfg.scale)
     n_eff = weights.sum() ** 2 / (weights**2).sum()
     out = []
     for loss, tree in hof.values():

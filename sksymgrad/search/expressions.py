@@ -197,9 +197,11 @@ def to_sympy(tree, symbols, ops):
 
 
 def _sympy_number(value):
-    if np.isfinite(value) and abs(value - round(value)) < 1e-12 * max(1.0, abs(value)):
+    # Tolerances relative to the value itself: a coefficient of 1e-24 (a column
+    # in other units) is a coefficient, not a zero.
+    if np.isfinite(value) and abs(value) < 1e15 and abs(value - round(value)) <= 1e-12 * abs(value):
         return sympy.Integer(int(round(value)))
     frac = sympy.Rational(value).limit_denominator(12)
-    if abs(float(frac) - value) < 1e-12 * max(1.0, abs(value)):
+    if frac != 0 and abs(float(frac) - value) < 1e-12 * abs(value):
         return frac
     return sympy.Float(float(value), 15)

@@ -41,14 +41,20 @@ def _smallest_generalized_eigvec(Ma, Mt):
     try:
         L = np.linalg.cholesky(Mt)
     except np.linalg.LinAlgError:
+        if not np.all(np.isfinite(Mt)):
+            return np.full(Ma.shape[:2], np.nan)
         vals, vecs = np.linalg.eigh(Mt)
         vals = np.maximum(vals, 1e-12 * np.abs(vals).max(axis=-1, keepdims=True) + 1e-300)
         L = vecs * np.sqrt(vals)[:, None, :]
         L = np.linalg.qr(L.swapaxes(-1, -2))[1].swapaxes(-1, -2)
-    Linv = np.linalg.inv(L)
-    C = Linv @ Ma @ Linv.swapaxes(-1, -2)
-    C = 0.5 * (C + C.swapaxes(-1, -2))
-    _, vecs = np.linalg.eigh(C)
+    try:
+        with np.errstate(all="ignore"):
+            Linv = np.linalg.inv(L)
+            C = Linv @ Ma @ Linv.swapaxes(-1, -2)
+            C = 0.5 * (C + C.swapaxes(-1, -2))
+            _, vecs = np.linalg.eigh(np.where(np.isfinite(C), C, 0.0))
+    except np.linalg.LinAlgError:  # a numerically hopeless batch: its candidates score as invalid
+        return np.full(Ma.shape[:2], np.nan)
     c = np.einsum("pts,pt->ps", Linv, vecs[:, :, 0])
     return c / np.linalg.norm(c, axis=1, keepdims=True)
 
@@ -70,7 +76,13 @@ class DirectionProblem:
     """
 
     def __init__(self, T, N, weights, trim=0.0):
-        self.T = T
+        # Each term's gradients are scaled to unit RMS: the loss does not see a
+        # term's scale, and kelvin- or 1e12-sized columns would otherwise make
+        # the eigenproblems overflow. Coefficients go in and out in raw units.
+        with np.errstate(all="ignore"):
+            norms = np.sqrt(np.mean(T * T, axis=(0, 1)))
+        self.term_norms = np.where(np.isfinite(norms) & (norms > 0), norms, 1.0)
+        self.T = T / self.term_norms
         self.N = N
         self.weights = weights / weights.sum()
         self.trim = trim
@@ -112,7 +124,8 @@ class DirectionProblem:
         w = trim_weights(sin2, w0, self.trim)
         losses = np.einsum("np,np->p", _pointwise_from_sin2(sin2), w) / w.sum(axis=0)
         losses[~np.isfinite(losses)] = np.inf
-        return c, losses
+        c = c / self.term_norms[subsets]
+        return c / np.abs(c).max(axis=1, keepdims=True), losses
 
     def screening_rows(self, rows):
         """Cache per-point Gram matrices of all terms on the screening rows."""
@@ -122,8 +135,9 @@ class DirectionProblem:
         return rows
 
     def loss(self, subset, coefs):
-        """Exact loss of one coefficient vector on all points."""
-        g = self.T[:, :, list(subset)] @ np.asarray(coefs, dtype=float)
+        """Exact loss of one coefficient vector (raw units) on all points."""
+        subset = list(subset)
+        g = self.T[:, :, subset] @ (np.asarray(coefs, dtype=float) * self.term_norms[subset])
         q = np.einsum("nd,nd->n", g, g)
         pc = np.einsum("nd,nd->n", g, self.N)
         with np.errstate(all="ignore"):
@@ -176,7 +190,8 @@ def _fit_batched(problem, subsets, rows, n_iter, chunk_elems=4_000_000):
     chunk = max(1, chunk_elems // per)
     coefs, losses = [], []
     for start in range(0, len(subsets), chunk):
-        c, loss = problem.fit(subsets[start : start + chunk], rows=rows, n_iter=n_iter)
+        with np.errstate(all="ignore"):  # overflowing candidates come back with an infinite loss
+            c, loss = problem.fit(subsets[start : start + chunk], rows=rows, n_iter=n_iter)
         coefs.append(c)
         losses.append(loss)
     return np.concatenate(coefs), np.concatenate(losses)

@@ -74,12 +74,17 @@ def combine_member_directions(member_gradients):
     return mean, spread
 
 
-def member_losses(trees, X, member_directions, weights, ops, trim=0.0, sign="point"):
-    """Loss of each tree against each member's directions, shape (n_trees, n_members)."""
+def member_losses(trees, X, member_directions, weights, ops, trim=0.0, sign="point", scale=None):
+    """Loss of each tree against each member's directions, shape (n_trees, n_members).
+
+    ``scale`` multiplies the trees' gradient components (the frame the member
+    directions are given in).
+    """
     U = _unit(member_directions)
     out = np.full((len(trees), len(U)), np.inf)
     for i, tree in enumerate(trees):
         _, g = evaluate(tree, X, ops)
+        g = g if scale is None else g * scale
         if np.all(np.isfinite(g)):
             out[i] = [direction_loss(g, u, weights, sign, trim) for u in U]
     return out
@@ -177,7 +182,7 @@ def selection_frequencies(
     return counts / counts.sum()
 
 
-def round_with_members(tree, X, member_directions, weights, ops, trim=0.0, alpha=0.05):
+def round_with_members(tree, X, member_directions, weights, ops, trim=0.0, alpha=0.05, scale=None):
     """Replace each constant of ``tree`` by the simplest number the members cannot tell apart.
 
     A stand-in (small rational or short decimal, see
@@ -194,7 +199,7 @@ def round_with_members(tree, X, member_directions, weights, ops, trim=0.0, alpha
     if not values:
         return tree
     U = _unit(member_directions)
-    current = member_losses([tree], X, U, weights, ops, trim)[0]
+    current = member_losses([tree], X, U, weights, ops, trim, scale=scale)[0]
     if not np.all(np.isfinite(current)):
         return tree
     for j, c in enumerate(values):
@@ -204,7 +209,7 @@ def round_with_members(tree, X, member_directions, weights, ops, trim=0.0, alpha
             if v == c:
                 break
             trial = values[:j] + [v] + values[j + 1 :]
-            losses = member_losses([with_constants(tree, trial)], X, U, weights, ops, trim)[0]
+            losses = member_losses([with_constants(tree, trial)], X, U, weights, ops, trim, scale=scale)[0]
             pair = np.vstack([current, losses])
             if np.all(np.isfinite(losses)) and acceptable(pair, alpha)[1]:
                 values, current = trial, losses
