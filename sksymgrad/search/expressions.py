@@ -201,6 +201,8 @@ def _sympy_number(value):
     # in other units) is a coefficient, not a zero.
     if np.isfinite(value) and abs(value) < 1e15 and abs(value - round(value)) <= 1e-12 * abs(value):
         return sympy.Integer(int(round(value)))
+    if not 1e-6 < abs(value) < 1e15:
+        return sympy.Float(float(value), 15)
     frac = sympy.Rational(value).limit_denominator(12)
     if frac != 0 and abs(float(frac) - value) < 1e-12 * abs(value):
         return frac
