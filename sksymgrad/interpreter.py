@@ -277,6 +277,11 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         else:
             X, y = validate_data(self, X, y, dtype=np.float64, ensure_all_finite=False, ensure_min_samples=2)
         check_finite_columns(X, getattr(self, "feature_names_in_", None))
+        if X.shape[1] < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 features, got 1 feature(s): every monotone function "
+                "of one variable has the same gradient direction, so there is no concept to tell apart."
+            )
         rng = check_random_state(self.random_state)
         net_seed, point_seed = rng.randint(2**31), rng.randint(2**31)
         search_seed = int(rng.randint(2**31))

@@ -419,8 +419,8 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def _validate_members(self, member_gradients, shape, y_ndim):
-        if member_gradients is None:
-            return None
+        if member_gradients is None or (y_ndim == 1 and shape[1] == 1):
+            return None  # one feature: gradients are only signs, the values are fitted (warned above)
         members = np.asarray(member_gradients, dtype=float)
         if y_ndim != 2 or members.ndim != 3 or members.shape[1:] != shape or members.shape[0] < 2:
             raise ValueError(

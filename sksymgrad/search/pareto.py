@@ -34,6 +34,8 @@ def pareto_front(complexities, losses):
 
 def add_scores(equations):
     """PySR's score: ``-d log(loss) / d complexity`` along the front."""
+    if len(equations) == 0:
+        return equations.assign(score=[])
     eq = equations.sort_values("complexity").reset_index(drop=True)
     loss = np.maximum(eq["loss"].to_numpy(dtype=float), LOSS_FLOOR)
     comp = eq["complexity"].to_numpy(dtype=float)

@@ -1,0 +1,70 @@
+import numpy as np
+import pytest
+import torch
+
+from sksymgrad.networks import MLPNet
+from sksymgrad.networks.mlp import MemberLoss, StackedMLP
+
+
+def test_unstacked_members_compute_what_the_stack_computes():
+    torch.manual_seed(0)
+    stack = StackedMLP(3, hidden_units=(8, 5), activation=("tanh", "softplus"), n_members=3)
+    stack.set_standardization(np.random.default_rng(0).normal(2.0, 3.0, (50, 3)))
+    X = torch.randn(7, 3)
+    out = stack(X)
+    assert out.shape == (7, 3)
+    members = stack.unstack()
+    assert [type(m.hidden[1]).__name__ for m in members] == ["Tanh", "Softplus", "Tanh"]
+    for k, member in enumerate(members):
+        assert torch.allclose(member(X), out[:, k], atol=1e-5)
+
+
+def test_members_start_different():
+    torch.manual_seed(0)
+    out = StackedMLP(2, n_members=4)(torch.randn(5, 2))
+    assert out.std(dim=1).min() > 1e-4
+
+
+@pytest.mark.parametrize("kind, shape, target", [("binary", (6, 3), [0, 1] * 3), ("regression", (6, 3), [0.5] * 6)])
+def test_member_loss_is_the_mean_of_member_losses(kind, shape, target):
+    torch.manual_seed(0)
+    pred = torch.randn(*shape)
+    y = torch.tensor(target, dtype=torch.float32)
+    loss = MemberLoss(kind)(pred, y)
+    if kind == "binary":
+        expected = torch.nn.functional.binary_cross_entropy_with_logits(pred, y[:, None].expand_as(pred))
+    else:
+        expected = ((pred - y[:, None]) ** 2).mean()
+    assert torch.allclose(loss, expected)
+    # bootstrap counts: a member's zero-count sample does not enter its loss
+    counts = torch.ones(shape)
+    counts[0, 0] = 0
+    weighted = MemberLoss(kind)(pred, torch.column_stack([y, counts]))
+    assert not torch.allclose(weighted, loss)
+
+
+def test_multiclass_member_loss():
+    pred = torch.randn(4, 2, 3)
+    y = torch.tensor([0, 2, 1, 0])
+    expected = torch.nn.functional.cross_entropy(pred.reshape(-1, 3), y.repeat_interleave(2))
+    assert torch.allclose(MemberLoss("multiclass")(pred, y.float()), expected)
+
+
+def test_ensemble_net_predicts_from_the_members_mean():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (300, 2))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    net = MLPNet(max_epochs=30, n_members=3, random_state=0).fit(X, y)
+    assert len(net.members_) == 3 and net.module_ is net.members_[0]
+    with torch.no_grad():
+        logits = np.mean([m(torch.tensor(X[:20], dtype=torch.float32)).numpy() for m in net.members_], axis=0)
+    assert np.array_equal(net.predict(X[:20]), (logits > 0).astype(int))
+    assert np.allclose(net.predict_proba(X[:20])[:, 1], 1 / (1 + np.exp(-logits)), atol=1e-5)
+    assert net.score(X, y) > 0.9
+    again = MLPNet(max_epochs=30, n_members=3, random_state=0).fit(X, y)
+    assert np.allclose(again.predict_proba(X), net.predict_proba(X))
+
+
+def test_bad_activation_is_reported():
+    with pytest.raises(ValueError, match="activation must be one of"):
+        MLPNet(activation=("tanh", "nope")).fit(np.zeros((10, 2)) + np.arange(10)[:, None], np.arange(10) % 2)
