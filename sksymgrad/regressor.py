@@ -93,11 +93,11 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         Level of the members' test (``'members'`` selection): a formula
         beyond ``noise_tolerance`` is rejected when the members find it worse
         than the best at this level.
-    noise_tolerance : float, default=3.0
+    noise_tolerance : float, default=4.0
         ``'members'`` selection: a formula whose mean loss against the
         members is at most this many times the loss between two members is
         within the networks' noise. The default is calibrated on the AI
-        Feynman suite (the 90th percentile of the true formulas' ratio; see
+        Feynman suite (the 95th percentile of the true formulas' ratio; see
         ``docs/method.md``).
     early_stop_loss : float, default=1e-12
         Stop as soon as a candidate's loss is below this.

@@ -32,8 +32,8 @@ __all__ = [
 
 
 #: Calibrated on the AI Feynman "I." suite (see docs/method.md): how many times
-#: ``tau`` the true formula's loss against the members reaches, at the 90th percentile.
-NOISE_TOLERANCE = 3.0
+#: ``tau`` the true formula's loss against the members reaches, at the 95th percentile.
+NOISE_TOLERANCE = 4.0
 
 
 def _unit(G):
