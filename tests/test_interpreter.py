@@ -47,6 +47,11 @@ def test_classifier_concept_is_recovered_in_column_names(fitted, circle):
     assert result.expression == fitted.expression_
     assert result.n_points > 100 and "neuron output" in str(result)
     assert "<b>neuron output</b>" in result._repr_html_()
+    # an ensemble of five networks by default: how sure the answer is comes with it
+    assert result.n_networks == 5 and len(fitted.members_) == 5
+    assert 0.5 < result.stability <= 1 and 0 < result.noise_level < 0.1
+    assert "stability" in str(result) and "networks" in result._repr_html_()
+    assert result.equations["stability"].sum() == pytest.approx(1.0)
 
 
 def test_transform_score_predict(fitted, circle):
@@ -153,6 +158,8 @@ def test_prefit_frozen_net_and_plain_module(circle):
     assert frozen.net_.estimator is net
     plain = fast_interpreter(net=net.module_).fit(X, y)
     assert plain.sympy() == frozen.sympy()
+    single = plain.neurons_["output"]
+    assert single.n_networks == 1 and single.stability is None and "not measured" in str(single)
 
 
 def test_ordinal_multiclass_uses_the_expected_class_index():
