@@ -77,6 +77,7 @@ def _interpret(args):
     print(result.regressor.summary())
     print()
     print(f"selected formula for neuron {result.neuron}: {result.expression}")
+    print(f"  {result.confidence}")
     if args.out:
         _write_report(args.out, result)
         print(f"report written to {args.out}", file=sys.stderr)
@@ -95,6 +96,9 @@ def _write_report(path, result):
             "loss": result.loss,
             "complexity": result.complexity,
             "n_points": result.n_points,
+            "n_networks": result.n_networks,
+            "stability": result.stability,
+            "noise_level": result.noise_level,
             "equations": table.to_dict(orient="records"),
         }
         with open(path, "w") as fh:

@@ -500,10 +500,13 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
     def summary(self):
         """The Pareto front as text, the selected row marked with ``>>>>``."""
         check_is_fitted(self)
-        lines = [f"{'':4} {'complexity':>10} {'loss':>11} {'score':>8}  equation"]
+        stable = "stability" in self.equations_
+        head = f"{'':4} {'complexity':>10} {'loss':>11} {'score':>8}" + (f" {'stability':>9}" if stable else "")
+        lines = [head + "  equation"]
         for i, row in self.equations_.iterrows():
             mark = ">>>>" if i == self.best_index_ else ""
-            lines.append(f"{mark:4} {row.complexity:>10d} {row.loss:>11.3e} {row.score:>8.3f}  {row.equation}")
+            line = f"{mark:4} {row.complexity:>10d} {row.loss:>11.3e} {row.score:>8.3f}"
+            lines.append(line + (f" {row.stability:>9.0%}" if stable else "") + f"  {row.equation}")
         return "\n".join(lines)
 
     def __sklearn_tags__(self):

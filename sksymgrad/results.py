@@ -62,7 +62,9 @@ class Interpretation:
         others = self.equations[(self.equations["stability"] > 0) & (self.equations["sympy_format"] != self.expression)]
         return others.sort_values("stability", ascending=False)
 
-    def _confidence_text(self):
+    @property
+    def confidence(self):
+        """One line on how sure the answer is: stability, networks, noise level, runner-up."""
         if self.stability is None:
             return "stability not measured (one network: train several with n_networks)"
         verdict = "solid" if self.stability >= 0.9 else "fairly stable" if self.stability >= 0.6 else "a guess"
@@ -80,7 +82,7 @@ class Interpretation:
             f"neuron {self.neuron}: {self.expression}\n"
             f"  loss (mean 1-|cos|) {self.loss:.3g}, complexity {self.complexity}, "
             f"{self.n_points} points ({self.n_effective:.0f} effective)\n"
-            f"  {self._confidence_text()}"
+            f"  {self.confidence}"
         )
 
     def _repr_html_(self):
@@ -88,7 +90,7 @@ class Interpretation:
         return (
             f"<p><b>neuron {self.neuron}</b>: ${sympy.latex(self.expression)}$<br>"
             f"loss {self.loss:.3g}, complexity {self.complexity}, {self.n_points} points "
-            f"({self.n_effective:.0f} effective)<br>{self._confidence_text()}</p>{table}"
+            f"({self.n_effective:.0f} effective)<br>{self.confidence}</p>{table}"
         )
 
     def plot(self, ax=None):
