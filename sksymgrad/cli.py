@@ -74,6 +74,14 @@ def _interpret(args):
         warnings.simplefilter("ignore", DeprecationWarning)
         interp.fit(X, y)
     result = interp.neurons_[next(iter(interp.neurons_))]
+    inner = interp.net_
+    if getattr(inner, "task_", None):
+        kind = f"a classifier ({len(inner.classes_)} classes)" if inner.task_ == "classifier" else "a regressor"
+        how = "" if args.kind != "auto" else " (chosen from the target; override with --kind)"
+        print(f"network: {kind}{how}", file=sys.stderr)
+    if interp.network_score_ is not None:
+        what = "accuracy" if getattr(inner, "task_", None) == "classifier" else "R^2"
+        print(f"network held-out {what}: {interp.network_score_:.3f} (chance {inner.chance_score_:.3f})")
     print(result.regressor.summary())
     print()
     print(f"selected formula for neuron {result.neuron}: {result.expression}")

@@ -27,7 +27,7 @@ from .regressor import SymbolicGradientRegressor
 from .results import Interpretation
 from .search.selection import combine_member_directions
 from .utils.random import torch_seed_context
-from .utils.validation import ParamErrors, check_finite_columns
+from .utils.validation import ParamErrors, check_feature_frame, check_finite_columns
 
 __all__ = ["GradientSymbolicInterpreter"]
 
@@ -170,6 +170,10 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         interpreted.
     expression_ : sympy.Expr
         Formula of ``neuron``.
+    network_score_ : float or None
+        Held-out accuracy or R^2 of the network (the default network's
+        validation split; ``None`` when unknown). A warning is raised when it
+        is close to chance.
     surrogate_ : estimator or None
         1-D calibration from the formula's value to ``y`` (logistic regression
         for classifiers, isotonic regression for regressors); ``None`` for
@@ -272,6 +276,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         self
         """
         self._validate_params()
+        check_feature_frame(X)
         if y is None:
             X = validate_data(self, X, dtype=np.float64, ensure_all_finite=False, ensure_min_samples=2)
         else:
@@ -296,6 +301,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
             self._train(net, X, y, net_seed + k)
         self.members_ = list(getattr(self.net_, "members_", None) or [_module_of(net) for net in nets])
         self.module_ = self.members_[0]
+        self._check_network_quality()
         idx = np.sort(check_random_state(point_seed).choice(len(X), min(len(X), self.n_points), replace=False))
         self.points_ = X[idx]
         if self.regressor is None:
@@ -309,6 +315,28 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         self.expression_ = result.expression
         self.surrogate_ = self._fit_surrogate(X, y, result.expression)
         return self
+
+    def _check_network_quality(self):
+        """Record the network's held-out score and warn when it learned (almost) nothing.
+
+        A formula read off a network that did not learn its labels describes
+        noise. The warning fires when the held-out score closes less than half
+        the gap from chance to perfect (accuracy, or R^2 with chance 0).
+        """
+        score = getattr(self.net_, "validation_score_", None)
+        chance = getattr(self.net_, "chance_score_", None)
+        self.network_score_ = score
+        if score is None or chance is None or chance >= 1:
+            return
+        if (score - chance) / (1.0 - chance) < 0.5:
+            what = "accuracy" if _n_classes(self.net_) else "R^2"
+            warnings.warn(
+                f"the network did not learn the labels well: held-out {what} {score:.2f} vs {chance:.2f} by "
+                "chance. A formula read off it describes mostly noise: use more data, fewer irrelevant "
+                "features, or a larger network (net__hidden_units, net__max_epochs).",
+                SksymgradWarning,
+                stacklevel=3,
+            )
 
     def _train(self, net, X, y, seed):
         if isinstance(net, (torch.nn.Module, FrozenEstimator)):
@@ -356,12 +384,11 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
-        from sklearn.utils.multiclass import type_of_target
 
         h = expression_values(expr, self._symbols(), X)[:, None]
         if not np.all(np.isfinite(h)):
             return None
-        if type_of_target(y) in ("binary", "multiclass"):
+        if _n_classes(self.net_) >= 2:
             return make_pipeline(StandardScaler(), LogisticRegression(C=1e4)).fit(h, y)
         return IsotonicRegression(increasing="auto", out_of_bounds="clip").fit(h, y)
 

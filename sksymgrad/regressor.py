@@ -30,7 +30,7 @@ from .search.selection import (
     select_by_members,
     selection_frequencies,
 )
-from .utils.validation import ParamErrors, check_constant_columns, check_finite_columns
+from .utils.validation import ParamErrors, check_constant_columns, check_feature_frame, check_finite_columns
 
 __all__ = ["SymbolicGradientRegressor"]
 
@@ -332,6 +332,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
 
     def _fit(self, X, y, sample_weight, member_gradients):
         settings = self._validate_params()
+        check_feature_frame(X)
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64, ensure_all_finite=False)
         names = getattr(self, "feature_names_in_", None)
         check_finite_columns(X, names)

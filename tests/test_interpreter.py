@@ -107,6 +107,9 @@ def test_unfitted_use_raises_not_fitted():
     [
         (pd.DataFrame({"a": [1.0, np.nan, 2, 3], "b": [1.0, 2, 3, 4]}), [0, 1, 0, 1], "column\\(s\\) 'a' \\(1 rows\\)"),
         (np.random.rand(5, 2), np.arange(4), "inconsistent numbers of samples"),
+        (pd.DataFrame({"a": [1.0, 2, 3, 4], "colour": ["red", "blue", "red", "red"]}), [0, 1, 0, 1], "'colour'"),
+        (pd.DataFrame([[1.0, 2.0], [3.0, 4.0]], columns=["a", "a"]), [0, 1], "duplicate column names \\['a'\\]"),
+        (np.random.rand(5, 2), [0, 1, 0, 1, 0], "too few samples to hold out a validation split"),
     ],
 )
 def test_bad_input(X, y, message):
@@ -121,6 +124,17 @@ def test_bad_parameters_are_collected():
         )
     text = str(info.value)
     assert "n_points must be an integer >= 2" in text and "points must be" in text and "neuron address" in text
+    with pytest.raises(ValueError, match=r"hidden_units must be a tuple of positive integers.*\(64,\)"):
+        GradientSymbolicInterpreter().set_params(net__hidden_units=64).fit(np.random.rand(10, 2), np.arange(10) % 2)
+
+
+def test_network_that_learned_nothing_is_reported():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (400, 4))
+    y = rng.integers(0, 2, 400)  # labels unrelated to X
+    with pytest.warns(UserWarning, match="did not learn the labels well: held-out accuracy"):
+        interp = fast_interpreter().set_params(regressor__max_time=2).fit(X, y)
+    assert interp.network_score_ < 0.75
 
 
 def test_nested_params_work_on_defaults():

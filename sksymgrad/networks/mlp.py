@@ -16,7 +16,7 @@ from torch import nn
 from ..utils.random import torch_seed_context
 from ..utils.validation import ParamErrors
 
-__all__ = ["StandardizedMLP", "StackedMLP", "MemberLoss", "StandardizeInputs", "MLPNet", "ACTIVATIONS"]
+__all__ = ["StandardizedMLP", "StackedMLP", "MemberLoss", "StandardizeInputs", "MLPNet", "ACTIVATIONS", "infer_task"]
 
 ACTIVATIONS = {"tanh": nn.Tanh, "silu": nn.SiLU, "softplus": nn.Softplus, "gelu": nn.GELU, "relu": nn.ReLU}
 
@@ -246,11 +246,38 @@ def network_param_errors(net, int_names):
         f"activation must be one of {sorted(ACTIVATIONS)} (or a tuple of them, one per ensemble member), "
         f"got {net.activation!r}",
     )
+    units = net.hidden_units
     errors.check(
-        all(isinstance(u, (int, np.integer)) and u >= 1 for u in tuple(net.hidden_units)),
-        f"hidden_units must be a tuple of positive integers, got {net.hidden_units!r}",
+        isinstance(units, (tuple, list)) and all(isinstance(u, (int, np.integer)) and u >= 1 for u in units),
+        f"hidden_units must be a tuple of positive integers, one per hidden layer (e.g. (64,) or (64, 64)), "
+        f"got {units!r}",
     )
     return errors
+
+
+#: Numeric labels with more distinct values than this are taken for a regression target.
+MAX_AUTO_CLASSES = 10
+
+
+def infer_task(y):
+    """``'classifier'`` or ``'regressor'`` for a target, as ``task='auto'`` decides.
+
+    Strings, booleans and numeric labels with at most :data:`MAX_AUTO_CLASSES`
+    distinct values are classes; anything else numeric is a regression target,
+    also when it is integer-valued (counts, scores). Override with ``task``.
+
+    Examples
+    --------
+    >>> infer_task(["a", "b", "a"]), infer_task([0, 1, 2, 1]), infer_task(np.arange(40.0))
+    ('classifier', 'classifier', 'regressor')
+    """
+    y = np.asarray(y)
+    if y.dtype.kind not in "iuf":
+        return "classifier"
+    kind = type_of_target(y)
+    if kind == "binary" or (kind == "multiclass" and len(np.unique(y)) <= MAX_AUTO_CLASSES):
+        return "classifier"
+    return "regressor"
 
 
 class MLPNet(BaseEstimator):
@@ -284,6 +311,8 @@ class MLPNet(BaseEstimator):
         disagreement includes what the finite data leave open, not only the
         random initialisation.
     task : {'auto', 'classifier', 'regressor'}, default='auto'
+        ``'auto'``: see :func:`infer_task` (numeric targets with more than 10
+        distinct values, integer-valued or not, are regression).
     random_state : int or None, default=None
     verbose : int, default=0
         1: a progress bar over epochs; 2: skorch's epoch table.
@@ -299,6 +328,11 @@ class MLPNet(BaseEstimator):
     classes_ : ndarray
         Classifiers only.
     task_ : str
+    validation_score_ : float or None
+        Accuracy (classifier) or R^2 (regressor) of the members' mean on the
+        held-out validation split; ``None`` without one.
+    chance_score_ : float or None
+        What guessing scores on that split: the majority class's share, or 0.
 
     Examples
     --------
@@ -361,10 +395,7 @@ class MLPNet(BaseEstimator):
 
         self._validate_params()
         X, y = validate_data(self, X, y, dtype=np.float32)
-        kind = type_of_target(y)
-        task = self.task
-        if task == "auto":
-            task = "classifier" if kind in ("binary", "multiclass") else "regressor"
+        task = infer_task(y) if self.task == "auto" else self.task
         self.task_ = task
         seed = check_random_state(self.random_state).randint(2**31)
         n_outputs = 1
@@ -372,6 +403,16 @@ class MLPNet(BaseEstimator):
             self.classes_, codes = np.unique(y, return_inverse=True)
             if len(self.classes_) < 2:
                 raise ValueError(f"y has 1 class ({self.classes_[0]!r}); a classifier needs at least two.")
+            counts = np.bincount(codes)
+            if self.validation_fraction > 0 and (
+                counts.min() < 2 or round(self.validation_fraction * len(y)) < len(self.classes_)
+            ):
+                raise ValueError(
+                    f"too few samples to hold out a validation split: {len(y)} rows, {len(self.classes_)} "
+                    f"classes, the rarest with {counts.min()} row(s). Use more data, or set "
+                    "validation_fraction=0 (net__validation_fraction=0 on the interpreter) to train without "
+                    "early stopping. If y holds measured values, not labels, pass task='regressor'."
+                )
             loss = "binary" if len(self.classes_) == 2 else "multiclass"
             n_outputs = 1 if loss == "binary" else len(self.classes_)
             target = codes.astype(np.float32 if loss == "binary" else np.int64)
@@ -418,6 +459,10 @@ class MLPNet(BaseEstimator):
             net.fit(X[train], y_train)
         self.net_ = net
         self.members_ = net.module_.unstack()
+        self.validation_score_ = self.chance_score_ = None
+        if valid is not None:
+            self.validation_score_ = float(self.score(X[valid], y[valid]))
+            self.chance_score_ = float(np.bincount(codes[valid]).max() / len(valid)) if task == "classifier" else 0.0
         return self
 
     def _split(self, n_samples, labels, seed):

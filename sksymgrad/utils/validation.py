@@ -4,7 +4,7 @@ import difflib
 
 import numpy as np
 
-__all__ = ["ParamErrors", "suggest", "check_finite_columns", "check_constant_columns"]
+__all__ = ["ParamErrors", "suggest", "check_finite_columns", "check_constant_columns", "check_feature_frame"]
 
 
 def suggest(name, valid):
@@ -75,4 +75,30 @@ def check_constant_columns(X, feature_names=None):
         raise ValueError(
             f"column(s) {detail} of X are constant: their effect cannot be told from the data. "
             "Remove them, or sample points where they vary."
+        )
+
+
+def check_feature_frame(X):
+    """Clear errors for a DataFrame that cannot become a numeric feature matrix.
+
+    Duplicate column names (each symbol of a formula must name one column)
+    and non-numeric columns are named, with the fix; anything else passes.
+    """
+    columns = getattr(X, "columns", None)
+    if columns is None or not hasattr(X, "dtypes"):
+        return
+    names = [str(c) for c in columns]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(
+            f"X has duplicate column names {dupes}: each becomes a symbol of the formula, so they must be "
+            "unique. Rename or drop the duplicates (e.g. X.loc[:, ~X.columns.duplicated()])."
+        )
+    import pandas as pd
+
+    text = [str(c) for c in columns if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]))]
+    if text:
+        raise ValueError(
+            f"X has non-numeric column(s) {text[:10]}: formulas need numbers. Encode them "
+            "(e.g. sklearn.preprocessing.OneHotEncoder or OrdinalEncoder in a Pipeline) or drop them."
         )

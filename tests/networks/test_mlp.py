@@ -68,3 +68,21 @@ def test_ensemble_net_predicts_from_the_members_mean():
 def test_bad_activation_is_reported():
     with pytest.raises(ValueError, match="activation must be one of"):
         MLPNet(activation=("tanh", "nope")).fit(np.zeros((10, 2)) + np.arange(10)[:, None], np.arange(10) % 2)
+
+
+def test_task_inference_takes_many_valued_integers_for_regression():
+    from sksymgrad.networks.mlp import infer_task
+
+    assert infer_task(np.array([0, 1, 1, 0])) == "classifier"
+    assert infer_task(np.array(["red", "blue"])) == "classifier"
+    assert infer_task(np.arange(30) % 7) == "classifier"
+    assert infer_task(np.arange(200.0)) == "regressor"  # integer-valued floats, e.g. load_diabetes
+    assert infer_task(np.random.default_rng(0).poisson(20, 300)) == "regressor"  # counts
+
+
+def test_load_diabetes_is_treated_as_regression():
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    net = MLPNet(max_epochs=5, random_state=0).fit(X, y)
+    assert net.task_ == "regressor" and net.validation_score_ is not None and net.chance_score_ == 0.0
