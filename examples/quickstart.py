@@ -24,9 +24,6 @@ if SMALL:
     interp.set_params(net__max_epochs=20, regressor__max_time=10)
 interp.fit(X, labels)
 
-result = interp.interpret("output")
-print(result)
-print()
 print(interp.summary())
 print()
 print("recovered formula:", interp.sympy())

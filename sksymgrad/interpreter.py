@@ -347,6 +347,10 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y is None: "
                 f"{type(net).__name__} trains on labels or values (use an autoencoder to fit without y)."
             )
+        from skorch import NeuralNetBinaryClassifier
+
+        if y is not None and isinstance(net, NeuralNetBinaryClassifier):
+            y = np.asarray(y).astype(np.float32)  # its BCE loss takes float targets, not class indices
         with torch_seed_context(seed):
             if y is None:
                 net.fit(X.astype(np.float32))

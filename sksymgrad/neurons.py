@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from .exceptions import NeuronNotFoundError
+from .utils.devices import module_device
 from .utils.validation import suggest
 
 __all__ = [
@@ -123,7 +124,8 @@ def neuron_gradients(module, X, address="output", batch_size=4096):
     Parameters
     ----------
     module : torch.nn.Module
-        Called as ``module(X)`` on a float32 tensor.
+        Called as ``module(X)`` on a float32 tensor on the module's own device
+        (CPU, CUDA, MPS); results come back as float64 numpy.
     X : ndarray of shape (n_samples, n_features)
         Raw inputs (the gradient is with respect to these).
     address : str, int or NeuronAddress, default='output'
@@ -147,13 +149,14 @@ def neuron_gradients(module, X, address="output", batch_size=4096):
     """
     address = parse_neuron(address)
     X = np.asarray(X, dtype=np.float32)
+    device = module_device(module)
     was_training = module.training
     module.eval()
     values, grads = [], []
     try:
         with torch.enable_grad():
             for start in range(0, len(X), batch_size):
-                xb = torch.tensor(X[start : start + batch_size], requires_grad=True)
+                xb = torch.tensor(X[start : start + batch_size], device=device, requires_grad=True)
                 if address.module is None:
                     out = module(xb)
                     if isinstance(out, tuple):
@@ -168,8 +171,8 @@ def neuron_gradients(module, X, address="output", batch_size=4096):
                 (g,) = torch.autograd.grad(unit.sum(), xb, allow_unused=True)
                 if g is None:
                     g = torch.zeros_like(xb)
-                values.append(unit.detach().double().numpy())
-                grads.append(g.detach().double().numpy())
+                values.append(unit.detach().double().cpu().numpy())
+                grads.append(g.detach().double().cpu().numpy())
     finally:
         module.train(was_training)
     return np.concatenate(values), np.concatenate(grads)
@@ -180,7 +183,7 @@ def list_neurons(module, X):
 
     One forward pass on the first row of ``X`` measures the widths.
     """
-    X = torch.tensor(np.asarray(X[:1], dtype=np.float32))
+    X = torch.tensor(np.asarray(X[:1], dtype=np.float32), device=module_device(module))
     widths = {}
     handles = []
     for name, sub in module.named_modules():
@@ -269,7 +272,7 @@ class ExpectedClassIndex(torch.nn.Module):
     def forward(self, X):
         logits = self.module(X)
         probs = torch.softmax(logits, dim=-1)
-        return probs @ torch.arange(logits.shape[-1], dtype=probs.dtype)
+        return probs @ torch.arange(logits.shape[-1], dtype=probs.dtype, device=probs.device)
 
 
 class MeanOutput(torch.nn.Module):

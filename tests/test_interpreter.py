@@ -184,3 +184,19 @@ def test_ordinal_multiclass_uses_the_expected_class_index():
     df = pd.DataFrame(X, columns=task.variables)
     interp = fast_interpreter().set_params(net__max_epochs=100).fit(df, y)
     assert recovered(interp.sympy(), task.expression, task.domain, tol=1e-3), interp.summary()
+
+
+def test_users_skorch_binary_classifier_gets_float_labels(circle):
+    from skorch import NeuralNetBinaryClassifier
+
+    from sksymgrad.networks.mlp import StandardizedMLP
+
+    X, y, level = circle
+    net = NeuralNetBinaryClassifier(
+        StandardizedMLP, module__n_features=2, max_epochs=150, lr=0.01, iterator_train__shuffle=True, verbose=0
+    )
+    interp = GradientSymbolicInterpreter(net=net, n_points=600, random_state=0).set_params(regressor__max_time=10)
+    interp.fit(X, y)  # integer labels; skorch's BCE needs floats
+    assert interp.neurons_["output"].n_networks == 1
+    assert (interp.net_.predict(X.to_numpy(np.float32)) == y).mean() > 0.9
+    assert {s.name for s in interp.sympy().free_symbols} == {"x", "y"}

@@ -1,3 +1,5 @@
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -80,3 +82,23 @@ def test_expected_class_index_is_monotone_in_the_logit_gap():
         lin.bias.zero_()
     v, _ = neuron_gradients(ExpectedClassIndex(lin), np.linspace(-3, 3, 20)[:, None])
     assert np.all(np.diff(v) > 0)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (none on this machine)")
+def test_gradients_on_a_cuda_module_match_the_cpu():
+    torch.manual_seed(0)
+    cpu = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+    gpu = copy.deepcopy(cpu).to("cuda")
+    X = np.random.default_rng(0).normal(size=(50, 3))
+    v_cpu, g_cpu = neuron_gradients(cpu, X)
+    v_gpu, g_gpu = neuron_gradients(gpu, X)
+    assert g_gpu.dtype == np.float64
+    np.testing.assert_allclose(g_gpu, g_cpu, rtol=1e-4, atol=1e-6)
+
+
+def test_module_device_is_where_the_parameters_are():
+    from sksymgrad.utils.devices import module_device, resolve_device
+
+    assert module_device(torch.nn.Linear(2, 1)).type == "cpu"
+    assert module_device(torch.nn.Identity()).type == "cpu"
+    assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")

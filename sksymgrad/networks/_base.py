@@ -5,13 +5,14 @@ import torch
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..utils.devices import module_device, resolve_device
 from ..utils.random import torch_seed_context
 from .mlp import StandardizeInputs, network_param_errors, progress_callbacks
 
 __all__ = ["EmbedderMixin", "train_skorch_net"]
 
 
-def train_skorch_net(X, y, random_state, *, patience, verbose, **params):
+def train_skorch_net(X, y, random_state, *, patience, verbose, device="auto", **params):
     """Build and train a skorch ``NeuralNet`` with input standardisation and early stopping.
 
     Early stopping watches the training loss (these nets have no validation
@@ -31,7 +32,7 @@ def train_skorch_net(X, y, random_state, *, patience, verbose, **params):
         ]
         + progress,
         verbose=skorch_verbose,
-        device="cpu",
+        device=resolve_device(device),
         **params,
     )
     with torch_seed_context(check_random_state(random_state).randint(2**31)):
@@ -57,6 +58,6 @@ class EmbedderMixin:
         module = self.net_.module_
         module.eval()
         with torch.no_grad():
-            out = module(torch.as_tensor(X))
+            out = module(torch.as_tensor(X, device=module_device(module)))
         out = out[0] if isinstance(out, tuple) else out
-        return out.reshape(len(X), -1).double().numpy()
+        return out.reshape(len(X), -1).double().cpu().numpy()

@@ -57,6 +57,8 @@ class AutoencoderEmbedder(EmbedderMixin, TransformerMixin, BaseEstimator):
     lr : float, default=3e-3
     batch_size : int, default=128
     patience : int, default=20
+    device : str, default='auto'
+        Torch device: ``'auto'`` is CUDA when a GPU is available, else the CPU.
     random_state : int or None, default=None
     verbose : int, default=0
 
@@ -83,6 +85,7 @@ class AutoencoderEmbedder(EmbedderMixin, TransformerMixin, BaseEstimator):
         lr=3e-3,
         batch_size=128,
         patience=20,
+        device="auto",
         random_state=None,
         verbose=0,
     ):
@@ -93,6 +96,7 @@ class AutoencoderEmbedder(EmbedderMixin, TransformerMixin, BaseEstimator):
         self.lr = lr
         self.batch_size = batch_size
         self.patience = patience
+        self.device = device
         self.random_state = random_state
         self.verbose = verbose
 
@@ -106,6 +110,7 @@ class AutoencoderEmbedder(EmbedderMixin, TransformerMixin, BaseEstimator):
             self.random_state,
             patience=self.patience,
             verbose=self.verbose,
+            device=self.device,
             module=AutoencoderModule,
             module__n_features=X.shape[1],
             module__latent_dim=self.latent_dim,

@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import Callback
 from torch import nn
 
+from ..utils.devices import resolve_device
 from ..utils.random import torch_seed_context
 from ..utils.validation import ParamErrors
 
@@ -30,7 +31,7 @@ class _Standardized(nn.Module):
         self.register_buffer("input_scale", torch.ones(n_features))
 
     def set_standardization(self, X):
-        X = torch.as_tensor(np.asarray(X, dtype=np.float32))
+        X = torch.as_tensor(np.asarray(X, dtype=np.float32), device=self.input_mean.device)
         scale = X.std(dim=0)
         self.input_mean.copy_(X.mean(dim=0))
         self.input_scale.copy_(torch.where(scale > 0, scale, torch.ones_like(scale)))
@@ -310,6 +311,9 @@ class MLPNet(BaseEstimator):
         the training split (Poisson(1) counts per sample), so that their
         disagreement includes what the finite data leave open, not only the
         random initialisation.
+    device : str, default='auto'
+        Torch device for training and inference: ``'auto'`` is CUDA when a
+        GPU is available, else the CPU (results agree to float tolerance).
     task : {'auto', 'classifier', 'regressor'}, default='auto'
         ``'auto'``: see :func:`infer_task` (numeric targets with more than 10
         distinct values, integer-valued or not, are regression).
@@ -356,6 +360,7 @@ class MLPNet(BaseEstimator):
         validation_fraction=0.15,
         n_members=1,
         bootstrap=True,
+        device="auto",
         task="auto",
         random_state=None,
         verbose=0,
@@ -370,6 +375,7 @@ class MLPNet(BaseEstimator):
         self.validation_fraction = validation_fraction
         self.n_members = n_members
         self.bootstrap = bootstrap
+        self.device = device
         self.task = task
         self.random_state = random_state
         self.verbose = verbose
@@ -453,7 +459,7 @@ class MLPNet(BaseEstimator):
             train_split=train_split,
             callbacks=callbacks,
             verbose=skorch_verbose,
-            device="cpu",
+            device=resolve_device(self.device),
         )
         with torch_seed_context(seed):
             net.fit(X[train], y_train)

@@ -86,6 +86,8 @@ class SiameseEmbedder(EmbedderMixin, TransformerMixin, BaseEstimator):
         Large batches hold more same-group pairs.
     patience : int, default=20
         Early stopping on the training loss.
+    device : str, default='auto'
+        Torch device: ``'auto'`` is CUDA when a GPU is available, else the CPU.
     random_state : int or None, default=None
     verbose : int, default=0
 
@@ -113,6 +115,7 @@ class SiameseEmbedder(EmbedderMixin, TransformerMixin, BaseEstimator):
         lr=1e-2,
         batch_size=512,
         patience=20,
+        device="auto",
         random_state=None,
         verbose=0,
     ):
@@ -123,6 +126,7 @@ class SiameseEmbedder(EmbedderMixin, TransformerMixin, BaseEstimator):
         self.lr = lr
         self.batch_size = batch_size
         self.patience = patience
+        self.device = device
         self.random_state = random_state
         self.verbose = verbose
 
@@ -138,6 +142,7 @@ class SiameseEmbedder(EmbedderMixin, TransformerMixin, BaseEstimator):
             self.random_state,
             patience=self.patience,
             verbose=self.verbose,
+            device=self.device,
             module=StandardizedMLP,
             module__n_features=X.shape[1],
             module__n_outputs=self.latent_dim,
