@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sympy
+import torch
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
@@ -193,9 +194,9 @@ def test_users_skorch_binary_classifier_gets_float_labels(circle):
 
     X, y, level = circle
     net = NeuralNetBinaryClassifier(
-        StandardizedMLP, module__n_features=2, max_epochs=150, lr=0.01, iterator_train__shuffle=True, verbose=0
+        StandardizedMLP, module__n_features=2, max_epochs=40, lr=0.01, optimizer=torch.optim.Adam, verbose=0
     )
-    interp = GradientSymbolicInterpreter(net=net, n_points=600, random_state=0).set_params(regressor__max_time=10)
+    interp = GradientSymbolicInterpreter(net=net, n_points=300, random_state=0).set_params(regressor__max_time=5)
     interp.fit(X, y)  # integer labels; skorch's BCE needs floats
     assert interp.neurons_["output"].n_networks == 1
     assert (interp.net_.predict(X.to_numpy(np.float32)) == y).mean() > 0.9
