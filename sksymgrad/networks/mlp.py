@@ -273,9 +273,9 @@ def infer_task(y):
     ('classifier', 'classifier', 'regressor')
     """
     y = np.asarray(y)
+    kind = type_of_target(y, raise_unknown=True)
     if y.dtype.kind not in "iuf":
         return "classifier"
-    kind = type_of_target(y)
     if kind == "binary" or (kind == "multiclass" and len(np.unique(y)) <= MAX_AUTO_CLASSES):
         return "classifier"
     return "regressor"
@@ -410,8 +410,9 @@ class MLPNet(BaseEstimator):
             if len(self.classes_) < 2:
                 raise ValueError(f"y has 1 class ({self.classes_[0]!r}); a classifier needs at least two.")
             counts = np.bincount(codes)
+            n_valid = int(np.ceil(self.validation_fraction * len(y)))  # as sklearn's splitter counts
             if self.validation_fraction > 0 and (
-                counts.min() < 2 or round(self.validation_fraction * len(y)) < len(self.classes_)
+                counts.min() < 2 or min(n_valid, len(y) - n_valid) < len(self.classes_)
             ):
                 raise ValueError(
                     f"too few samples to hold out a validation split: {len(y)} rows, {len(self.classes_)} "
@@ -503,6 +504,7 @@ class MLPNet(BaseEstimator):
         return out * self.y_scale_ + self.y_mean_
 
     def predict_proba(self, X):
+        check_is_fitted(self, "net_")
         if self.task_ != "classifier":
             raise AttributeError("predict_proba is only available for classification")
         out = self._mean_output(X)

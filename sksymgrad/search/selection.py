@@ -61,7 +61,7 @@ def combine_member_directions(member_gradients):
     Examples
     --------
     >>> import numpy as np
-    >>> G = np.array([[[1.0, 0.0]], [[-1.0, 0.1]], [[1.0, -0.1]]])
+    >>> G = np.array([[[1.0, 0.0]], [[-1.0, -0.1]], [[1.0, -0.1]]])  # the second points the other way
     >>> mean, spread = combine_member_directions(G)
     >>> mean.round(3).tolist(), bool(spread[0] > 0)
     ([[1.0, 0.0]], True)
