@@ -2,6 +2,7 @@
 
 import copy
 import inspect
+import sys
 import warnings
 
 import numpy as np
@@ -153,6 +154,9 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
     random_state : int, RandomState or None, default=None
         Seeds the network's training, the point subset and the search.
     verbose : int, default=0
+        1: progress bars for the default network's training and for each
+        search, and a line per interpreted neuron on stderr; 2: also skorch's
+        epoch table.
 
     Attributes
     ----------
@@ -310,6 +314,8 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
             self.regressor_ = clone(self.regressor)
         if getattr(self.regressor_, "random_state", 0) is None:
             self.regressor_.set_params(random_state=search_seed)
+        if self.verbose and "verbose" in self.regressor_.get_params() and not self.regressor_.verbose:
+            self.regressor_.set_params(verbose=1)
         self.neurons_ = {}
         result = self.interpret(self.neuron)
         self.expression_ = result.expression
@@ -367,7 +373,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         net = self.net
         n_members = 5 if self.n_networks == "auto" else self.n_networks
         if net is None:
-            return MLPNet(random_state=seed, n_members=n_members)
+            return MLPNet(random_state=seed, n_members=n_members, verbose=self.verbose)
         if isinstance(net, torch.nn.Module):
             return copy.deepcopy(net)
         if isinstance(net, FrozenEstimator):
@@ -509,6 +515,8 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
             results = [self._search(*item) for item in data]
         for r in results:
             self.neurons_[r.neuron] = r
+            if self.verbose:
+                print(f"neuron {r.neuron}: {r.expression} ({r.confidence})", file=sys.stderr)
         out = [self.neurons_[str(a)] for a in addresses]
         return out if many else out[0]
 
