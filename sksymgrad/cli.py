@@ -113,7 +113,12 @@ def _write_report(path, result):
             json.dump(payload, fh, indent=1)
     elif path.endswith((".html", ".htm")):
         with open(path, "w") as fh:
-            fh.write(f"<html><body><h1>sksymgrad</h1>{result._repr_html_()}</body></html>")
+            # MathJax renders the formula where the page can reach it; the plain text is always there.
+            fh.write(
+                "<html><head><meta charset='utf-8'><script async "
+                "src='https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js'></script></head><body>"
+                f"<h1>sksymgrad</h1><p><code>{result.expression}</code></p>{result._repr_html_()}</body></html>"
+            )
     else:
         raise CLIError(f"--out must end in .json or .html, got {path!r}")
 

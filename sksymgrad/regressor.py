@@ -30,7 +30,13 @@ from .search.selection import (
     select_by_members,
     selection_frequencies,
 )
-from .utils.validation import ParamErrors, check_constant_columns, check_feature_frame, check_finite_columns
+from .utils.validation import (
+    ParamErrors,
+    check_constant_columns,
+    check_feature_frame,
+    check_finite_columns,
+    symbol_names,
+)
 
 __all__ = ["SymbolicGradientRegressor"]
 
@@ -142,7 +148,10 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
     feature_names_in_ : ndarray of str
         Only when ``X`` had string column names.
     symbols_ : list of sympy.Symbol
-        One real symbol per feature, named after the columns.
+        One real symbol per feature, named after the columns (names with
+        spaces or symbols made identifiers, see :attr:`symbol_columns_`).
+    symbol_columns_ : dict
+        ``{symbol name: column name}`` for the columns whose symbol differs.
     feature_scale_ : ndarray of shape (n_features,)
         Standard deviation of each feature: gradient components are compared
         after multiplying by it (directions in the unit-free frame), so the
@@ -362,9 +371,9 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             raise ValueError("sample_weight values are all zero: at least one point must carry weight")
 
         members = self._validate_members(member_gradients, X.shape, y.ndim)
-        self.symbols_ = [
-            sympy.Symbol(str(n), real=True) for n in (names if names is not None else [f"x{j}" for j in range(d)])
-        ]
+        columns = [str(n) for n in names] if names is not None else [f"x{j}" for j in range(d)]
+        self.symbols_ = [sympy.Symbol(n, real=True) for n in symbol_names(columns)]
+        self.symbol_columns_ = {s.name: c for s, c in zip(self.symbols_, columns) if s.name != c}
         self.objective_ = "gradient" if y.ndim == 2 else "value"
         # Directions are compared in the unit-free frame: each gradient component
         # times its feature's spread, so a column's units do not decide its weight.
@@ -508,6 +517,8 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             mark = ">>>>" if i == self.best_index_ else ""
             line = f"{mark:4} {row.complexity:>10d} {row.loss:>11.3e} {row.score:>8.3f}"
             lines.append(line + (f" {row.stability:>9.0%}" if stable else "") + f"  {row.equation}")
+        if self.symbol_columns_:
+            lines.append("symbols: " + ", ".join(f"{s} = column {c!r}" for s, c in self.symbol_columns_.items()))
         return "\n".join(lines)
 
     def __sklearn_tags__(self):

@@ -1,4 +1,5 @@
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -140,3 +141,35 @@ def test_degenerate_points_are_dropped_and_counted():
     G[:10] = 0.0
     reg = SymbolicGradientRegressor(random_state=0, **FAST).fit(X, G)
     assert reg.n_points_dropped_ == 10 and reg.n_points_used_ == 90
+
+
+def test_awkward_column_names_become_readable_symbols():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.uniform(1, 2, (200, 2)), columns=["mean radius", "od280/od315"])
+    G = np.column_stack([X.iloc[:, 1], X.iloc[:, 0]])
+    reg = SymbolicGradientRegressor(max_time=5, random_state=0).fit(X, G)
+    assert str(reg.sympy()) == "mean_radius*od280_od315"
+    assert reg.symbol_columns_ == {"mean_radius": "mean radius", "od280_od315": "od280/od315"}
+    assert "od280_od315 = column 'od280/od315'" in reg.summary()
+
+
+@pytest.mark.parametrize("factor", [1e-12, 1.0, 1e12])
+def test_the_formula_does_not_depend_on_the_columns_units(factor):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1, 3, (400, 3))
+    G = np.column_stack([X[:, 1] / X[:, 2] ** 2, X[:, 0] / X[:, 2] ** 2, -2 * X[:, 0] * X[:, 1] / X[:, 2] ** 3])
+    scale = np.array([factor, 1.0, 1.0])
+    Xs = pd.DataFrame(X * scale, columns=["m1", "m2", "r"])
+    reg = SymbolicGradientRegressor(max_time=10, random_state=0).fit(Xs, G / scale)
+    assert str(reg.sympy()) == "m1*m2/r**2"
+
+
+def test_columns_in_kelvin_do_not_crash_the_search():
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.uniform(1, 5, 500), rng.uniform(200, 400, 500)])
+    G = np.column_stack([X[:, 1], X[:, 0]])
+    G = G / np.linalg.norm(G, axis=1, keepdims=True) + 0.01 * rng.normal(size=X.shape)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        reg = SymbolicGradientRegressor(max_time=10, random_state=0).fit(pd.DataFrame(X, columns=["p", "T"]), G)
+    assert str(reg.sympy()) == "T*p"

@@ -4,7 +4,14 @@ import difflib
 
 import numpy as np
 
-__all__ = ["ParamErrors", "suggest", "check_finite_columns", "check_constant_columns", "check_feature_frame"]
+__all__ = [
+    "ParamErrors",
+    "suggest",
+    "check_finite_columns",
+    "check_constant_columns",
+    "check_feature_frame",
+    "symbol_names",
+]
 
 
 def suggest(name, valid):
@@ -102,3 +109,31 @@ def check_feature_frame(X):
             f"X has non-numeric column(s) {text[:10]}: formulas need numbers. Encode them "
             "(e.g. sklearn.preprocessing.OneHotEncoder or OrdinalEncoder in a Pipeline) or drop them."
         )
+
+
+def symbol_names(names):
+    """Names safe to print in a formula: column names with spaces or symbols become identifiers.
+
+    ``"mean concave points"`` -> ``"mean_concave_points"``,
+    ``"od280/od315_of_diluted_wines"`` -> ``"od280_od315_of_diluted_wines"``; a
+    name that would start with a digit gets a leading ``x``, and collisions a
+    numeric suffix. Identifiers are kept as they are.
+
+    Examples
+    --------
+    >>> symbol_names(["mean radius", "a/b", "a_b", "2x", "m1"])
+    ['mean_radius', 'a_b', 'a_b_2', 'x2x', 'm1']
+    """
+    import re
+
+    out, seen = [], set()
+    for name in map(str, names):
+        safe = re.sub(r"\W+", "_", name).strip("_") or "x"
+        if safe[0].isdigit():
+            safe = "x" + safe
+        base, k = safe, 2
+        while safe in seen:
+            safe, k = f"{base}_{k}", k + 1
+        seen.add(safe)
+        out.append(safe)
+    return out
