@@ -3,6 +3,7 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from .regressor import SymbolicGradientRegressor
+from .units import raw_unit_formula
 
 try:
     __version__ = version("sksymgrad")
@@ -14,6 +15,7 @@ __all__ = [
     "GradientSymbolicInterpreter",
     "SiameseEmbedder",
     "SymbolicGradientRegressor",
+    "raw_unit_formula",
     "__version__",
 ]
 

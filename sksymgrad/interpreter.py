@@ -57,6 +57,23 @@ def _single_network_regressor(reg):
     return reg.set_params(model_selection="knee", selection_window=30.0, rounding_rtol=0.2)
 
 
+def _warn_if_scaled(X):
+    """Warn when ``X`` looks like a scaler's output: the formula would be in scaled units."""
+    if len(X) < 20:
+        return
+    standardized = np.allclose(X.mean(axis=0), 0.0, atol=1e-6) and np.allclose(X.std(axis=0), 1.0, atol=1e-6)
+    unit_box = np.allclose(X.min(axis=0), 0.0, atol=1e-9) and np.allclose(X.max(axis=0), 1.0, atol=1e-9)
+    if standardized or unit_box:
+        how = "mean 0 and standard deviation 1" if standardized else "minimum 0 and maximum 1"
+        warnings.warn(
+            f"every column of X has {how}, as a scaler makes them: the formula will be in the scaled "
+            "units, under the columns' names. In a Pipeline, sksymgrad.raw_unit_formula(pipeline) gives it "
+            "in the input units; or drop the scaler (the default network standardises inside itself).",
+            SksymgradWarning,
+            stacklevel=3,
+        )
+
+
 def _module_of(net):
     """The torch module inside a fitted net (skorch, MLPNet, FrozenEstimator, module)."""
     if isinstance(net, torch.nn.Module):
@@ -286,6 +303,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         else:
             X, y = validate_data(self, X, y, dtype=np.float64, ensure_all_finite=False, ensure_min_samples=2)
         check_finite_columns(X, getattr(self, "feature_names_in_", None))
+        _warn_if_scaled(X)
         if X.shape[1] < 2:
             raise ValueError(
                 f"{type(self).__name__} needs at least 2 features, got 1 feature(s): every monotone function "

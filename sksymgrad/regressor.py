@@ -22,10 +22,10 @@ from .search.operators import (
 )
 from .search.pareto import select_equation
 from .search.selection import (
+    NOISE_TOLERANCE,
     member_losses,
     network_disagreement,
     pairwise_member_losses,
-    NOISE_TOLERANCE,
     round_with_members,
     select_by_members,
     selection_frequencies,

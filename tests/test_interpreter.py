@@ -201,3 +201,24 @@ def test_users_skorch_binary_classifier_gets_float_labels(circle):
     assert interp.neurons_["output"].n_networks == 1
     assert (interp.net_.predict(X.to_numpy(np.float32)) == y).mean() > 0.9
     assert {s.name for s in interp.sympy().free_symbols} == {"x", "y"}
+
+
+def test_scaler_in_a_pipeline_warns_and_the_formula_maps_back(circle):
+    from sklearn.preprocessing import StandardScaler
+
+    from sksymgrad import raw_unit_formula
+
+    X, y, level = circle
+    shifted = X * 50 + 300  # a circle around (300, 300) in other units
+    pipe = Pipeline([("scale", StandardScaler().set_output(transform="pandas")), ("interp", fast_interpreter())])
+    with pytest.warns(UserWarning, match="mean 0 and standard deviation 1.*raw_unit_formula"):
+        pipe.fit(shifted, y)
+    raw = raw_unit_formula(pipe)
+    scaler, z_formula = pipe["scale"], pipe["interp"].sympy()
+    x, y_ = sorted(z_formula.free_symbols, key=lambda s: s.name)
+    in_raw_units = z_formula.subs(
+        {x: (x - scaler.mean_[0]) / scaler.scale_[0], y_: (y_ - scaler.mean_[1]) / scaler.scale_[1]}
+    )
+    domain = {"x": (250.0, 350.0), "y": (250.0, 350.0)}
+    assert recovered(raw, in_raw_units, domain, tol=1e-6), raw
+    assert recovered(raw, "(x - 300)**2 + (y - 300)**2", domain, level=level * 2500, tol=1e-2)
