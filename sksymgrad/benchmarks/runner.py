@@ -160,6 +160,28 @@ def run_benchmark(
     return pd.DataFrame(rows)
 
 
+def format_seed_matrix(df):
+    """Markdown table: one row per task and mode, one column per seed (and the naive baseline's).
+
+    ``yes``/``no`` per run, so that rates over seeds can be read task by task.
+    """
+    if "seed" not in df or df["seed"].nunique() < 2:
+        return ""
+    seeds = sorted(df["seed"].unique())
+    naive = "naive_recovered" in df and df["naive_recovered"].notna().any()
+    head = ["task", "mode", "concept"] + [f"seed {s}" for s in seeds] + ([f"naive {s}" for s in seeds] if naive else [])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    yes = lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else ("yes" if v else "no")  # noqa: E731
+    for (mode, task), part in df.groupby(["mode", "task"], sort=False):
+        by_seed = part.set_index("seed")
+        cells = [task, mode, f"`{part['concept'].iloc[0]}`" if "concept" in part else ""]
+        cells += [yes(by_seed["recovered"].get(s)) for s in seeds]
+        if naive:
+            cells += [yes(by_seed["naive_recovered"].get(s)) for s in seeds]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def format_table(df):
     """Markdown table of the results plus a summary line per mode."""
     cols = [
@@ -247,6 +269,9 @@ def main(argv=None):
         n_jobs=args.n_jobs,
     )
     table = format_table(df)
+    matrix = format_seed_matrix(df)
+    if matrix:
+        table = matrix + "\n\n" + table
     print(table)
     if args.json:
         with open(args.json, "w") as fh:

@@ -93,3 +93,27 @@ def test_siamese_bad_groups(groups, message):
 
     with pytest.raises(ValueError, match=message):
         SiameseEmbedder(max_epochs=1).fit(np.random.rand(20, 2), groups)
+
+
+def test_feynman_suite_has_the_table_s_equations():
+    from sksymgrad.benchmarks.feynman import parse_feynman_formula
+    from sksymgrad.benchmarks.tasks import list_suites
+
+    names = list_tasks(suite="feynman")
+    assert len(names) == 50 and "I.6.2a" not in names  # one variable: no direction to test
+    assert {"public", "feynman"} <= set(list_suites())
+    task = get_task("I.39.11")
+    assert task.variables == ["gamma", "pr", "V"] and task.kind == "classifier"
+    assert task.expression.equals(parse_feynman_formula("1/(gamma-1)*pr*V", task.variables))
+    assert str(get_task("I.26.2").expression) == "asin(n*sin(theta2))"
+    X, y, level = make_task_data("I.12.1", n_samples=500, random_state=0)
+    assert set(np.unique(y)) == {0, 1} and abs(y.mean() - 0.5) < 0.01
+
+
+def test_runner_reports_rates_over_seeds():
+    from sksymgrad.benchmarks.runner import format_seed_matrix, summary_line
+
+    df = run_benchmark(["I.12.1"], modes=("exact",), seeds=(0, 1), suite="feynman", budget=10, progress=False)
+    assert df["seed"].tolist() == [0, 1] and df["recovered"].all()
+    assert "seed 0: 1/1, seed 1: 1/1; rate 100.0% +- 0.0%" in summary_line(df, "exact")
+    assert "| I.12.1 | exact | `Nn*mu` | yes | yes |" in format_seed_matrix(df)
