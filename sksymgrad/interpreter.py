@@ -1,15 +1,12 @@
 """GradientSymbolicInterpreter: train a network, then read its neurons as formulas."""
 
-import copy
 import inspect
 import sys
 import warnings
 
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.base import BaseEstimator, TransformerMixin, clone
-from sklearn.frozen import FrozenEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -27,8 +24,8 @@ from .neurons import (
 from .regressor import SymbolicGradientRegressor
 from .results import Interpretation
 from .search.selection import combine_member_directions
-from .utils.random import torch_seed_context
-from .utils.validation import ParamErrors, check_feature_frame, check_finite_columns
+from .training import check_network_quality, n_classes, train_networks
+from .utils.validation import ParamErrors, check_feature_frame, check_finite_columns, warn_if_scaled
 
 __all__ = ["GradientSymbolicInterpreter"]
 
@@ -55,53 +52,6 @@ def _single_network_regressor(reg):
     rule of sksymgrad 0.1, tuned on the public tasks. Prefer an ensemble.
     """
     return reg.set_params(model_selection="knee", selection_window=30.0, rounding_rtol=0.2)
-
-
-def _warn_if_scaled(X):
-    """Warn when ``X`` looks like a scaler's output: the formula would be in scaled units."""
-    if len(X) < 20:
-        return
-    standardized = np.allclose(X.mean(axis=0), 0.0, atol=1e-6) and np.allclose(X.std(axis=0), 1.0, atol=1e-6)
-    unit_box = np.allclose(X.min(axis=0), 0.0, atol=1e-9) and np.allclose(X.max(axis=0), 1.0, atol=1e-9)
-    if standardized or unit_box:
-        how = "mean 0 and standard deviation 1" if standardized else "minimum 0 and maximum 1"
-        warnings.warn(
-            f"every column of X has {how}, as a scaler makes them: the formula will be in the scaled "
-            "units, under the columns' names. In a Pipeline, sksymgrad.raw_unit_formula(pipeline) gives it "
-            "in the input units; or drop the scaler (the default network standardises inside itself).",
-            SksymgradWarning,
-            stacklevel=3,
-        )
-
-
-def _module_of(net):
-    """The torch module inside a fitted net (skorch, MLPNet, FrozenEstimator, module)."""
-    if isinstance(net, torch.nn.Module):
-        return net
-    inner = getattr(net, "estimator", None)  # sklearn.frozen.FrozenEstimator
-    if inner is not None and not hasattr(net, "module_"):
-        return _module_of(inner)
-    module = getattr(net, "module_", None)
-    if module is None:
-        raise TypeError(
-            f"cannot find a torch module in {type(net).__name__}: pass a skorch net, "
-            "an sksymgrad network, a FrozenEstimator of one, or a torch.nn.Module"
-        )
-    return module
-
-
-def _n_classes(net):
-    """Number of classes of a classifier net, 0 for anything else."""
-    inner = getattr(net, "estimator", net)
-    if getattr(inner, "task_", None) == "classifier":
-        return len(inner.classes_)
-    from skorch import NeuralNetBinaryClassifier, NeuralNetClassifier
-
-    if isinstance(inner, NeuralNetBinaryClassifier):
-        return 2
-    if isinstance(inner, NeuralNetClassifier):
-        return len(inner.classes_)
-    return 0
 
 
 class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
@@ -303,7 +253,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         else:
             X, y = validate_data(self, X, y, dtype=np.float64, ensure_all_finite=False, ensure_min_samples=2)
         check_finite_columns(X, getattr(self, "feature_names_in_", None))
-        _warn_if_scaled(X)
+        warn_if_scaled(X)
         if X.shape[1] < 2:
             raise ValueError(
                 f"{type(self).__name__} needs at least 2 features, got 1 feature(s): every monotone function "
@@ -313,17 +263,9 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         net_seed, point_seed = rng.randint(2**31), rng.randint(2**31)
         search_seed = int(rng.randint(2**31))
 
-        self.net_ = self._build_net(net_seed)
-        n_separate = self._n_separate_networks(self.net_)
-        nets = [self.net_] + [self._build_net(net_seed + k) for k in range(1, n_separate)]
-        for k, net in enumerate(nets[1:], start=1):
-            if "random_state" in net.get_params(deep=False):
-                net.set_params(random_state=net_seed + k)  # separate copies must differ
-        for k, net in enumerate(nets):
-            self._train(net, X, y, net_seed + k)
-        self.members_ = list(getattr(self.net_, "members_", None) or [_module_of(net) for net in nets])
+        self.net_, self.members_ = train_networks(self.net, X, y, self.n_networks, net_seed, self.verbose)
         self.module_ = self.members_[0]
-        self._check_network_quality()
+        self.network_score_ = check_network_quality(self.net_)
         idx = np.sort(check_random_state(point_seed).choice(len(X), min(len(X), self.n_points), replace=False))
         self.points_ = X[idx]
         if self.regressor is None:
@@ -340,70 +282,6 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         self.surrogate_ = self._fit_surrogate(X, y, result.expression)
         return self
 
-    def _check_network_quality(self):
-        """Record the network's held-out score and warn when it learned (almost) nothing.
-
-        A formula read off a network that did not learn its labels describes
-        noise. The warning fires when the held-out score closes less than half
-        the gap from chance to perfect (accuracy, or R^2 with chance 0).
-        """
-        score = getattr(self.net_, "validation_score_", None)
-        chance = getattr(self.net_, "chance_score_", None)
-        self.network_score_ = score
-        if score is None or chance is None or chance >= 1:
-            return
-        if (score - chance) / (1.0 - chance) < 0.5:
-            what = "accuracy" if _n_classes(self.net_) else "R^2"
-            warnings.warn(
-                f"the network did not learn the labels well: held-out {what} {score:.2f} vs {chance:.2f} by "
-                "chance. A formula read off it describes mostly noise: use more data, fewer irrelevant "
-                "features, or a larger network (net__hidden_units, net__max_epochs).",
-                SksymgradWarning,
-                stacklevel=3,
-            )
-
-    def _train(self, net, X, y, seed):
-        if isinstance(net, (torch.nn.Module, FrozenEstimator)):
-            return
-        fit_y = inspect.signature(net.fit).parameters.get("y")
-        if y is None and fit_y is not None and fit_y.default is inspect.Parameter.empty:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None: "
-                f"{type(net).__name__} trains on labels or values (use an autoencoder to fit without y)."
-            )
-        from skorch import NeuralNetBinaryClassifier
-
-        if y is not None and isinstance(net, NeuralNetBinaryClassifier):
-            y = np.asarray(y).astype(np.float32)  # its BCE loss takes float targets, not class indices
-        with torch_seed_context(seed):
-            if y is None:
-                net.fit(X.astype(np.float32))
-            else:
-                net.fit(X.astype(np.float32), y)
-
-    def _n_separate_networks(self, net):
-        """How many separately trained copies the ensemble needs (1: none, or batched)."""
-        if isinstance(net, (torch.nn.Module, FrozenEstimator)) or "n_members" in net.get_params(deep=False):
-            return 1
-        return 1 if self.n_networks == "auto" else self.n_networks
-
-    def _build_net(self, seed):
-        net = self.net
-        n_members = 5 if self.n_networks == "auto" else self.n_networks
-        if net is None:
-            return MLPNet(random_state=seed, n_members=n_members, verbose=self.verbose)
-        if isinstance(net, torch.nn.Module):
-            return copy.deepcopy(net)
-        if isinstance(net, FrozenEstimator):
-            return net
-        net = clone(net)
-        params = net.get_params(deep=False)
-        if "random_state" in params and params["random_state"] is None:
-            net.set_params(random_state=seed)
-        if "n_members" in params:
-            net.set_params(n_members=n_members)
-        return net
-
     def _fit_surrogate(self, X, y, expr):
         """A 1-D model from the formula's value to ``y`` (predicting nets only)."""
         if y is None or not hasattr(self.net_, "predict"):
@@ -416,7 +294,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         h = expression_values(expr, self._symbols(), X)[:, None]
         if not np.all(np.isfinite(h)):
             return None
-        if _n_classes(self.net_) >= 2:
+        if n_classes(self.net_) >= 2:
             return make_pipeline(StandardScaler(), LogisticRegression(C=1e4)).fit(h, y)
         return IsotonicRegression(increasing="auto", out_of_bounds="clip").fit(h, y)
 
@@ -434,7 +312,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
             return w
         if on_surface:  # every point sits on the boundary: all equally informative
             return np.ones_like(values)
-        if rule == "auto" and address.module is None and _n_classes(self.net_) == 2:
+        if rule == "auto" and address.module is None and n_classes(self.net_) == 2:
             logits = values
         elif rule == "boundary":
             logits = values - np.median(values)
@@ -455,7 +333,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         first network alone.
         """
         members = self.members_ if address.module is None else self.members_[:1]
-        if address.module is None and address.unit is None and _n_classes(self.net_) > 2:
+        if address.module is None and address.unit is None and n_classes(self.net_) > 2:
             return [ExpectedClassIndex(m) for m in members]
         return members
 
@@ -467,7 +345,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
     def _neuron_points(self, address):
         """Points for the neuron's gradients, and whether they lie on its decision surface."""
         on_surface = self.points == "decision_surface" or (
-            self.points == "auto" and address.module is None and _n_classes(self.net_) == 2
+            self.points == "auto" and address.module is None and n_classes(self.net_) == 2
         )
         if not on_surface:
             return self.points_, False

@@ -11,6 +11,7 @@ __all__ = [
     "check_constant_columns",
     "check_feature_frame",
     "symbol_names",
+    "warn_if_scaled",
 ]
 
 
@@ -137,3 +138,24 @@ def symbol_names(names):
         seen.add(safe)
         out.append(safe)
     return out
+
+
+def warn_if_scaled(X):
+    """Warn when ``X`` looks like a scaler's output: a formula would be in scaled units."""
+    import warnings
+
+    from ..exceptions import SksymgradWarning
+
+    if len(X) < 20:
+        return
+    standardized = np.allclose(X.mean(axis=0), 0.0, atol=1e-6) and np.allclose(X.std(axis=0), 1.0, atol=1e-6)
+    unit_box = np.allclose(X.min(axis=0), 0.0, atol=1e-9) and np.allclose(X.max(axis=0), 1.0, atol=1e-9)
+    if standardized or unit_box:
+        how = "mean 0 and standard deviation 1" if standardized else "minimum 0 and maximum 1"
+        warnings.warn(
+            f"every column of X has {how}, as a scaler makes them: the formula will be in the scaled "
+            "units, under the columns' names. In a Pipeline, sksymgrad.raw_unit_formula(pipeline) gives it "
+            "in the input units; or drop the scaler (the default network standardises inside itself).",
+            SksymgradWarning,
+            stacklevel=3,
+        )
