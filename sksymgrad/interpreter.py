@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import torch
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -52,6 +53,13 @@ def _single_network_regressor(reg):
     rule of sksymgrad 0.1, tuned on the public tasks. Prefer an ensemble.
     """
     return reg.set_params(model_selection="knee", selection_window=30.0, rounding_rtol=0.2)
+
+
+def _binary_logit_classes(module, X, y):
+    """2 when a user's plain module has one output and ``y`` two classes (its output is a logit), else 0."""
+    if y is None or not isinstance(module, torch.nn.Module) or len(np.unique(y)) != 2:
+        return 0
+    return 2 if list_neurons(module, X[:1])["output"] == 1 else 0
 
 
 class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
@@ -141,6 +149,10 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         interpreted.
     expression_ : sympy.Expr
         Formula of ``neuron``.
+    n_classes_ : int
+        Classes of the network's output (0 for anything but a classifier). A
+        plain module with one output trained on two classes counts as a
+        binary classifier: its output is taken for the logit.
     network_score_ : float or None
         Held-out accuracy or R^2 of the network (the default network's
         validation split; ``None`` when unknown). A warning is raised when it
@@ -266,6 +278,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         self.net_, self.members_ = train_networks(self.net, X, y, self.n_networks, net_seed, self.verbose)
         self.module_ = self.members_[0]
         self.network_score_ = check_network_quality(self.net_)
+        self.n_classes_ = n_classes(self.net_) or _binary_logit_classes(self.net, X, y)
         idx = np.sort(check_random_state(point_seed).choice(len(X), min(len(X), self.n_points), replace=False))
         self.points_ = X[idx]
         if self.regressor is None:
@@ -294,7 +307,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         h = expression_values(expr, self._symbols(), X)[:, None]
         if not np.all(np.isfinite(h)):
             return None
-        if n_classes(self.net_) >= 2:
+        if self.n_classes_ >= 2:
             return make_pipeline(StandardScaler(), LogisticRegression(C=1e4)).fit(h, y)
         return IsotonicRegression(increasing="auto", out_of_bounds="clip").fit(h, y)
 
@@ -312,7 +325,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
             return w
         if on_surface:  # every point sits on the boundary: all equally informative
             return np.ones_like(values)
-        if rule == "auto" and address.module is None and n_classes(self.net_) == 2:
+        if rule == "auto" and address.module is None and self.n_classes_ == 2:
             logits = values
         elif rule == "boundary":
             logits = values - np.median(values)
@@ -333,7 +346,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         first network alone.
         """
         members = self.members_ if address.module is None else self.members_[:1]
-        if address.module is None and address.unit is None and n_classes(self.net_) > 2:
+        if address.module is None and address.unit is None and self.n_classes_ > 2:
             return [ExpectedClassIndex(m) for m in members]
         return members
 
@@ -345,7 +358,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
     def _neuron_points(self, address):
         """Points for the neuron's gradients, and whether they lie on its decision surface."""
         on_surface = self.points == "decision_surface" or (
-            self.points == "auto" and address.module is None and n_classes(self.net_) == 2
+            self.points == "auto" and address.module is None and self.n_classes_ == 2
         )
         if not on_surface:
             return self.points_, False

@@ -222,3 +222,22 @@ def test_scaler_in_a_pipeline_warns_and_the_formula_maps_back(circle):
     domain = {"x": (250.0, 350.0), "y": (250.0, 350.0)}
     assert recovered(raw, in_raw_units, domain, tol=1e-6), raw
     assert recovered(raw, "(x - 300)**2 + (y - 300)**2", domain, level=level * 2500, tol=1e-2)
+
+
+def test_plain_module_binary_classifier_is_read_on_its_decision_surface():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.uniform(-1, 1, (1500, 3)), columns=["a", "b", "c"])
+    y = (X.a * X.b + X.c > 0).astype(int).to_numpy()
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Linear(3, 32), torch.nn.Tanh(), torch.nn.Linear(32, 1), torch.nn.Flatten(0))
+    opt = torch.optim.Adam(module.parameters(), lr=0.01)
+    Xt, yt = torch.tensor(X.to_numpy(), dtype=torch.float32), torch.tensor(y, dtype=torch.float32)
+    for _ in range(400):
+        opt.zero_grad()
+        torch.nn.functional.binary_cross_entropy_with_logits(module(Xt), yt).backward()
+        opt.step()
+    interp = GradientSymbolicInterpreter(net=module, n_points=600, random_state=0).set_params(regressor__max_time=10)
+    interp.fit(X, y)
+    assert interp.n_classes_ == 2
+    level_set = {"a": (-1.0, 1.0), "b": (-1.0, 1.0), "c": (-1.0, 1.0)}
+    assert recovered(interp.sympy(), "a*b + c", level_set, level=0.0, tol=1e-3), interp.summary()
