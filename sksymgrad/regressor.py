@@ -85,11 +85,12 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         Per-node penalty added to ``log(loss)`` in tournaments.
     model_selection : {'auto', 'members', 'best', 'knee', 'accuracy', 'score'}, default='auto'
         How :attr:`best_index_` is chosen from the front. ``'members'``
-        (needs ``member_gradients`` in ``fit``): the simplest formula that
-        the members cannot tell apart from the best one (a one-sided paired
-        t-test at level ``selection_alpha`` on the per-member losses, see
-        :mod:`sksymgrad.search.selection`); coefficients are also rounded
-        with that test. ``'auto'``: ``'members'`` when member gradients are
+        (needs ``member_gradients`` in ``fit``): the simplest formula within
+        the members' noise: its mean loss against them is at most
+        ``noise_tolerance`` times the loss between two members, or a
+        one-sided paired t-test at level ``selection_alpha`` does not find it
+        worse than the best formula (see :mod:`sksymgrad.search.selection`);
+        coefficients are rounded only where that t-test allows. ``'auto'``: ``'members'`` when member gradients are
         given, else ``'best'``. The others are PySR's rules and ``'knee'``
         (see :func:`~sksymgrad.search.pareto.select_equation`).
     selection_window : float, default=1.5
