@@ -90,7 +90,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         ``noise_tolerance`` times the loss between two members, or a
         one-sided paired t-test at level ``selection_alpha`` does not find it
         worse than the best formula (see :mod:`sksymgrad.search.selection`);
-        coefficients are rounded by the same rule. ``'auto'``: ``'members'`` when member gradients are
+        coefficients are rounded only where that t-test allows. ``'auto'``: ``'members'`` when member gradients are
         given, else ``'best'``. The others are PySR's rules and ``'knee'``
         (see :func:`~sksymgrad.search.pareto.select_equation`).
     selection_window : float, default=1.5
@@ -444,15 +444,15 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         """Round, score and select the front's formulas with the members' disagreement."""
         alpha, trim = self.selection_alpha, self.trim_fraction
         w = weights / weights.sum()
-        pairwise = pairwise_member_losses(members, w, trim, self.sign)
-        tau, tol = network_disagreement(pairwise), self.noise_tolerance
         candidates = []
         for tree, source in zip(front["tree"], front["source"]):
-            tree = round_with_members(tree, X, members, w, ops, trim, alpha, self.feature_scale_, tau, tol)
+            tree = round_with_members(tree, X, members, w, ops, trim, alpha, self.feature_scale_)
             loss = direction_loss(evaluate(tree, X, ops)[1] * self.feature_scale_, target, w, self.sign, trim)
             candidates.append((tree, loss, source))
         front = front_from_candidates(candidates, self.symbols_, ops, "gradient", X, target, weights)
         losses = member_losses(list(front["tree"]), X, members, w, ops, trim, self.sign, self.feature_scale_)
+        pairwise = pairwise_member_losses(members, w, trim, self.sign)
+        tau, tol = network_disagreement(pairwise), self.noise_tolerance
         complexity = front["complexity"].to_numpy()
         self.equations_ = front.drop(columns=["tree"]).reset_index(drop=True)
         self.equations_["member_loss"] = losses.mean(axis=1)

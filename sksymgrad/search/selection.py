@@ -182,18 +182,15 @@ def selection_frequencies(
     return counts / counts.sum()
 
 
-def round_with_members(
-    tree, X, member_directions, weights, ops, trim=0.0, alpha=0.05, scale=None, tau=None, tolerance=NOISE_TOLERANCE
-):
+def round_with_members(tree, X, member_directions, weights, ops, trim=0.0, alpha=0.05, scale=None):
     """Replace each constant of ``tree`` by the simplest number the members cannot tell apart.
 
     A stand-in (small rational or short decimal, see
-    :func:`~sksymgrad.search.linear.simple_values`) is accepted when the
-    rounded formula passes the selection rule of :func:`acceptable` next to
-    the formula it replaces: within ``tolerance * tau`` of the members, or
-    not significantly worse for them. Rounding follows the same noise model
-    as selection, so a coefficient becomes simpler only when the networks
-    cannot distinguish the two.
+    :func:`~sksymgrad.search.linear.simple_values`) is accepted when, by the
+    test of :func:`acceptable`, the members do not find the rounded formula
+    worse than the one it replaces: rounding follows the same noise model as
+    selection, so a coefficient becomes simpler only when the data cannot
+    distinguish the two.
     """
     from .expressions import constants_of, with_constants
     from .linear import simple_values
@@ -214,7 +211,7 @@ def round_with_members(
             trial = values[:j] + [v] + values[j + 1 :]
             losses = member_losses([with_constants(tree, trial)], X, U, weights, ops, trim, scale=scale)[0]
             pair = np.vstack([current, losses])
-            if np.all(np.isfinite(losses)) and acceptable(pair, alpha, tau, tolerance)[1]:
+            if np.all(np.isfinite(losses)) and acceptable(pair, alpha)[1]:
                 values, current = trial, losses
                 break
     return with_constants(tree, values)
