@@ -28,6 +28,7 @@ __all__ = [
     "acceptable",
     "select_by_members",
     "selection_frequencies",
+    "round_with_members",
 ]
 
 
