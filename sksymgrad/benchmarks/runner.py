@@ -94,16 +94,21 @@ def _naive_baseline(interp, task, level, budget, seed):
     return {"naive_recovered": bool(check), "naive_expression": str(reg.sympy())}
 
 
-def _run_quietly(name, mode, budget, seed, n_samples, n_points):
+def _run_quietly(name, mode, budget, seed, n_samples, n_points, n_threads=None):
+    """One run as a table row; a failure is a row too. ``n_threads`` holds torch to that many threads."""
     import torch
 
-    torch.set_num_threads(1)  # runs are parallel over processes; small nets lose to thread contention
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
+    threads = torch.get_num_threads()
+    if n_threads is not None:  # parallel runs: one thread each, or small nets lose to contention
+        torch.set_num_threads(n_threads)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             row = run_task(name, mode, budget=budget, seed=seed, n_points=n_points, n_samples=n_samples)
-        except Exception as exc:  # a failed run is a result, not a crash of the suite
-            row = {"task": name, "mode": mode, "recovered": False, "expression": f"error: {exc!r}"}
+    except Exception as exc:  # a failed run is a result, not a crash of the suite
+        row = {"task": name, "mode": mode, "recovered": False, "expression": f"error: {exc!r}"}
+    finally:
+        torch.set_num_threads(threads)  # the caller's process keeps its own setting
     row.update(seed=seed, n_samples=n_samples)
     return row
 
@@ -149,7 +154,8 @@ def run_benchmark(
         seeds = (seeds,)
     names = list_tasks(suite=suite) if not tasks else [get_task(t).name for t in tasks]
     runs = [(m, s, t) for m in modes for s in seeds for t in names]
-    jobs = (delayed(_run_quietly)(t, m, budget, s, n_samples, n_points) for m, s, t in runs)
+    n_threads = 1 if n_jobs != 1 else None
+    jobs = (delayed(_run_quietly)(t, m, budget, s, n_samples, n_points, n_threads) for m, s, t in runs)
     bar = tqdm(total=len(runs), disable=not progress, file=sys.stderr, desc="benchmark")
     rows = []
     for row in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):

@@ -81,7 +81,10 @@ def member_losses(trees, X, member_directions, weights, ops, trim=0.0, sign="poi
     ``scale`` multiplies the trees' gradient components (the frame the member
     directions are given in).
     """
-    U = _unit(member_directions)
+    return _losses_against_units(trees, X, _unit(member_directions), weights, ops, trim, sign, scale)
+
+
+def _losses_against_units(trees, X, U, weights, ops, trim=0.0, sign="point", scale=None):
     out = np.full((len(trees), len(U)), np.inf)
     for i, tree in enumerate(trees):
         _, g = evaluate(tree, X, ops)
@@ -126,7 +129,7 @@ def acceptable(losses, alpha=0.05, tau=None, tolerance=NOISE_TOLERANCE):
     finite = np.all(np.isfinite(losses), axis=1)
     if not finite.any():
         return finite
-    mean = np.where(finite, losses.mean(axis=1) if losses.shape[1] else np.inf, np.inf)
+    mean = np.where(finite, losses.mean(axis=1), np.inf)
     best = int(np.argmin(mean))
     M = losses.shape[1]
     within_noise = finite & (mean <= tolerance * tau) if tau is not None else np.zeros(len(losses), bool)
@@ -199,18 +202,18 @@ def round_with_members(tree, X, member_directions, weights, ops, trim=0.0, alpha
     values = list(constants_of(tree))
     if not values:
         return tree
-    U = _unit(member_directions)
-    current = member_losses([tree], X, U, weights, ops, trim, scale=scale)[0]
+    U = _unit(member_directions)  # once: the loop below scores many trial trees against the same members
+    current = _losses_against_units([tree], X, U, weights, ops, trim, scale=scale)[0]
     if not np.all(np.isfinite(current)):
         return tree
     for j, c in enumerate(values):
-        if c in (1.0, -1.0) or float(c).is_integer():
+        if float(c).is_integer():
             continue
         for _, v in simple_values(c):
             if v == c:
                 break
             trial = values[:j] + [v] + values[j + 1 :]
-            losses = member_losses([with_constants(tree, trial)], X, U, weights, ops, trim, scale=scale)[0]
+            losses = _losses_against_units([with_constants(tree, trial)], X, U, weights, ops, trim, scale=scale)[0]
             pair = np.vstack([current, losses])
             if np.all(np.isfinite(losses)) and acceptable(pair, alpha)[1]:
                 values, current = trial, losses
