@@ -442,17 +442,17 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
 
     def _select_with_members(self, front, X, target, weights, members, ops):
         """Round, score and select the front's formulas with the members' disagreement."""
-        alpha, trim = self.selection_alpha, self.trim_fraction
+        alpha, trim, tol = self.selection_alpha, self.trim_fraction, self.noise_tolerance
         w = weights / weights.sum()
+        pairwise = pairwise_member_losses(members, w, trim, self.sign)
+        tau = network_disagreement(pairwise)
         candidates = []
         for tree, source in zip(front["tree"], front["source"]):
-            tree = round_with_members(tree, X, members, w, ops, trim, alpha, self.feature_scale_)
+            tree = round_with_members(tree, X, members, w, ops, trim, alpha, self.feature_scale_, tau, tol)
             loss = direction_loss(evaluate(tree, X, ops)[1] * self.feature_scale_, target, w, self.sign, trim)
             candidates.append((tree, loss, source))
         front = front_from_candidates(candidates, self.symbols_, ops, "gradient", X, target, weights)
         losses = member_losses(list(front["tree"]), X, members, w, ops, trim, self.sign, self.feature_scale_)
-        pairwise = pairwise_member_losses(members, w, trim, self.sign)
-        tau, tol = network_disagreement(pairwise), self.noise_tolerance
         complexity = front["complexity"].to_numpy()
         self.equations_ = front.drop(columns=["tree"]).reset_index(drop=True)
         self.equations_["member_loss"] = losses.mean(axis=1)

@@ -313,8 +313,10 @@ def simple_values(x):
     for digits in range(1, 5):
         v = float(f"{x:.{digits}g}")
         text = f"{abs(v):g}".replace(".", "").lstrip("0")
-        out.append((len(text), v))
-    out.sort(key=lambda t: t[0])
+        # A decimal point is a denominator too: 0.7 is no simpler than 2/3.
+        out.append((len(text) + (not v.is_integer()), v))
+    # Equally simple stand-ins: the nearest first.
+    out.sort(key=lambda t: (t[0], abs(t[1] - x)))
     return out
 
 

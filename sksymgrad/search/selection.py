@@ -186,15 +186,19 @@ def selection_frequencies(
     return counts / counts.sum()
 
 
-def round_with_members(tree, X, member_directions, weights, ops, trim=0.0, alpha=0.05, scale=None):
+def round_with_members(
+    tree, X, member_directions, weights, ops, trim=0.0, alpha=0.05, scale=None, tau=None, tolerance=NOISE_TOLERANCE
+):
     """Replace each constant of ``tree`` by the simplest number the members cannot tell apart.
 
     A stand-in (small rational or short decimal, see
-    :func:`~sksymgrad.search.linear.simple_values`) is accepted when, by the
-    test of :func:`acceptable`, the members do not find the rounded formula
-    worse than the one it replaces: rounding follows the same noise model as
-    selection, so a coefficient becomes simpler only when the data cannot
-    distinguish the two.
+    :func:`~sksymgrad.search.linear.simple_values`, simplest and then nearest
+    first) is accepted when the rounded formula is :func:`acceptable` beside
+    the one it replaces: its loss is within ``tolerance * tau`` of the
+    networks, or the members do not find it worse. Rounding follows the
+    same noise model as selection (a rounded formula is a simpler formula),
+    so a coefficient the networks all put at 1.04 becomes 1 when the
+    networks' shared error explains the difference.
     """
     from .expressions import constants_of, with_constants
     from .linear import simple_values
@@ -209,13 +213,15 @@ def round_with_members(tree, X, member_directions, weights, ops, trim=0.0, alpha
     for j, c in enumerate(values):
         if float(c).is_integer():
             continue
-        for _, v in simple_values(c):
+        stand_ins = [v for _, v in simple_values(c)] + [float(f"{c:.5g}")]
+        for v in stand_ins:
             if v == c:
                 break
             trial = values[:j] + [v] + values[j + 1 :]
             losses = _losses_against_units([with_constants(tree, trial)], X, U, weights, ops, trim, scale=scale)[0]
-            pair = np.vstack([current, losses])
-            if np.all(np.isfinite(losses)) and acceptable(pair, alpha)[1]:
+            if np.all(np.isfinite(losses)) and acceptable(np.vstack([current, losses]), alpha, tau, tolerance)[1]:
                 values, current = trial, losses
                 break
+        else:  # six significant digits at most: beyond that it is the optimiser's noise
+            values[j] = float(f"{c:.6g}")
     return with_constants(tree, values)
