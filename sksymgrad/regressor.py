@@ -2,6 +2,7 @@
 
 import sys
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import sympy
@@ -21,8 +22,10 @@ from .search.operators import (
     resolve_operators,
 )
 from .search.pareto import select_equation
+from .search.structure import reduce_by_symmetries, substitute
 from .search.selection import (
     NOISE_TOLERANCE,
+    combine_member_directions,
     member_losses,
     network_disagreement,
     pairwise_member_losses,
@@ -123,8 +126,19 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
     sign : {'point', 'global'}, default='point'
         ``'point'``: the loss ignores the sign of each gradient; ``'global'``:
         one sign for all points.
+    structure : bool, default=True
+        Also search the problem reduced by the direction field's symmetries
+        (gradient objective): when the gradients are orthogonal to a scaling
+        or translation generator everywhere, the concept depends on its
+        variables only through invariant combinations (``v/c``,
+        ``x2 - x1``), and a second search runs in those (see
+        :mod:`sksymgrad.search.structure`). Its formulas join the same front.
+    symmetry_tol : float or 'auto', default='auto'
+        Largest residual of an accepted symmetry: ``'auto'`` is the members'
+        angular spread when ``member_gradients`` are given, else 1e-5
+        (exact gradients).
     max_time : float, default=60
-        Wall-clock cap in seconds. When it is hit the result depends on the
+        Wall-clock cap in seconds (for each of the full and the reduced search). When it is hit the result depends on the
         machine's speed; budgets in ``niterations`` are reproducible.
     random_state : int, RandomState instance or None, default=None
     n_jobs : int, default=1
@@ -161,6 +175,9 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
     n_points_used_ : int
     n_points_dropped_ : int
         Points whose target gradient was degenerate.
+    reduction_ : Reduction or None
+        The variables the symmetries of the direction field reduced the
+        problem to (``structure=True``), or ``None`` when none was found.
     history_ : list of dict
         Per strategy: seconds and best loss.
     noise_level_ : float
@@ -208,6 +225,8 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         trim_fraction=0.0,
         gradient_rtol=1e-3,
         sign="point",
+        structure=True,
+        symmetry_tol="auto",
         max_time=60,
         random_state=None,
         n_jobs=1,
@@ -232,6 +251,8 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         self.trim_fraction = trim_fraction
         self.gradient_rtol = gradient_rtol
         self.sign = sign
+        self.structure = structure
+        self.symmetry_tol = symmetry_tol
         self.max_time = max_time
         self.random_state = random_state
         self.n_jobs = n_jobs
@@ -255,6 +276,10 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             f"selection_alpha must be a number in (0, 1), got {self.selection_alpha!r}",
         )
         errors.check(self.sign in ("point", "global"), f"sign must be 'point' or 'global', got {self.sign!r}")
+        errors.check(
+            self.symmetry_tol == "auto" or (isinstance(self.symmetry_tol, (int, float)) and self.symmetry_tol >= 0),
+            f"symmetry_tol must be 'auto' or a number >= 0, got {self.symmetry_tol!r}",
+        )
         strategies = (self.strategies,) if isinstance(self.strategies, str) else tuple(self.strategies)
         unknown = [s for s in strategies if s not in _STRATEGIES]
         errors.check(
@@ -389,6 +414,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
                 raise ValueError("every point with a usable gradient has sample_weight 0")
         else:
             mask, target, Xs, ws = np.ones(len(X), bool), y, X, w
+        members_used = None if members is None else members[:, mask]
         self.n_points_used_ = int(mask.sum())
         self.n_points_dropped_ = int((~mask).sum())
 
@@ -408,6 +434,8 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         finally:
             if bar is not None:
                 bar.close()
+        if self.structure and self.objective_ == "gradient" and d > 1:
+            front = self._search_reduced(front, Xs, target, ws, members_used, ops, settings, seed, progress)
         if len(front) == 0:
             raise ValueError(
                 "the search found no valid expression (every candidate was undefined on these points). "
@@ -422,12 +450,42 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
                     "model_selection='members' needs member_gradients of shape (n_members >= 2, n_samples, "
                     "n_features) in fit; pass them or choose another model_selection."
                 )
-            front = self._select_with_members(front, Xs, target, ws, members[:, mask], ops)
+            front = self._select_with_members(front, Xs, target, ws, members_used, ops)
         else:
             self.equations_ = front.drop(columns=["tree"]).reset_index(drop=True)
             self.best_index_ = int(select_equation(self.equations_, selection, self.selection_window))
         self.expression_ = self.equations_.loc[self.best_index_, "sympy_format"]
         return self
+
+    def _search_reduced(self, front, X, target, weights, members, ops, settings, seed, progress):
+        """Add the formulas of the search in the symmetries' invariant variables to ``front``."""
+        scale = self.feature_scale_  # target and members are in the unit-free frame; symmetries need raw units
+        tol = self.symmetry_tol
+        if tol == "auto":
+            tol = 1e-5 if members is None else float(np.sqrt(2.0 * combine_member_directions(members)[1].mean()))
+        raw_members = None if members is None else members / scale
+        reduction, Y, GY, _ = reduce_by_symmetries(X, target / scale, tol, raw_members)
+        self.reduction_ = reduction
+        if reduction is None:
+            return front
+        if Y.shape[1] == 1:
+            trees = [reduction.columns[0]]  # the concept is a function of this one combination
+        else:
+            scale_y = Y.std(axis=0)
+            mask, target_y = direction_targets(GY * scale_y, rtol=self.gradient_rtol, warn_fraction=1.0)
+            symbols = [sympy.Symbol(f"_y{k}", real=True) for k in range(Y.shape[1])]
+            reduced, history = run_search(
+                Y[mask], target_y, weights[mask], "gradient", ops, replace(settings, scale=scale_y), symbols, seed,
+                progress,
+            )
+            self.history_ += [dict(h, strategy=f"reduced/{h['strategy']}") for h in history]
+            trees = [substitute(tree, reduction.columns) for tree in reduced["tree"]]
+        w = weights / weights.sum()
+        candidates = list(zip(front["tree"], front["loss"], front["source"]))
+        for tree in trees:
+            loss = direction_loss(evaluate(tree, X, ops)[1] * scale, target, w, self.sign, self.trim_fraction)
+            candidates.append((tree, loss, "structure"))
+        return front_from_candidates(candidates, self.symbols_, ops, "gradient", X, target, weights)
 
     def _validate_members(self, member_gradients, shape, y_ndim):
         if member_gradients is None or (y_ndim == 1 and shape[1] == 1):

@@ -83,6 +83,14 @@ def build_term_library(X, binary_operators, unary_operators, max_degree=3, max_t
         tiers[0] += [inv(var(j)) for j in nonzero]
     if u("log"):
         tiers[0] += [("log", var(j)) for j in positive]
+        # A variable inside (-1, 1) is often a dimensionless ratio (v/c, from a scaling symmetry):
+        # offer the Lorentz-like composites log(1 - x**2), log(1 - x), log(1 + x).
+        unit_interval = [j for j in range(d) if np.abs(X[:, j]).max() < 1]
+        if "-" in binary and "+" in binary:
+            one = ("c", 1.0)
+            for j in unit_interval:
+                square = ("square", var(j)) if u("square") else ("*", var(j), var(j))
+                tiers[0] += [("log", ("-", one, square)), ("log", ("-", one, var(j))), ("log", ("+", one, var(j)))]
 
     # Tier 1: cubic monomials, negative powers, ratios, square roots.
     if has_mul and max_degree >= 3:

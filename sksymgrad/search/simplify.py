@@ -132,12 +132,27 @@ def simplest_form(expr, invariant=True):
                     c = rest
             more.append(-c)  # the sign is invisible to the loss too
         candidates += more
+        product = _exp_of_log_sum(expr)
+        if product is not None:
+            candidates.append(product)
     # Least complex first; among equals, the form a person writes: leading term
     # positive, then fewest minus signs.
     return min(
         candidates,
         key=lambda e: (sympy_complexity(e), sympy.sstr(e).startswith("-"), _n_negatives(e), len(str(e))),
     )
+
+
+def _exp_of_log_sum(expr):
+    """``prod a_k**c_k`` for ``sum c_k log(a_k)`` with rational ``c_k`` (exp is monotone), else None."""
+    terms = expr.args if expr.is_Add else (expr,)
+    factors = []
+    for term in terms:
+        coeff, rest = term.as_coeff_Mul()
+        if not (isinstance(rest, sympy.log) and coeff.is_Rational):
+            return None
+        factors.append(rest.args[0] ** coeff)
+    return sympy.Mul(*factors)
 
 
 def _n_negatives(expr):

@@ -1,0 +1,310 @@
+"""Symmetries of a direction field, found before any search.
+
+A concept ``f`` is invariant under a one-parameter group of transformations
+of its inputs exactly when its gradient is orthogonal to the group's
+generator at every point. That holds for ``f`` and for any monotone function
+of it, so the test works on unit directions alone, through a classifier or a
+latent neuron. Two groups cover most of physics:
+
+* **scaling** ``x_i -> lambda**a_i * x_i``: ``sum_i a_i x_i df/dx_i = 0``
+  everywhere means ``f`` depends on these variables only through monomials
+  such as ``v/c`` or ``m*c**2`` (a dimensionless group);
+* **translation** ``x_i -> x_i + b_i t``: ``sum_i b_i df/dx_i = 0``
+  everywhere means ``f`` depends on them only through combinations such as
+  ``x2 - x1`` or ``u + v``.
+
+Each found symmetry removes one variable: the others in its support are
+replaced by invariant combinations (``v -> v/c``, ``x1 -> x1 - x2``) and
+the pivot is dropped. Applied until none is left, the problem shrinks to
+the concept's essential variables, where the search is much easier; a
+formula found there maps back by substitution.
+
+Worked example: ``m_0/sqrt(1 - v**2/c**2)`` has the scaling generator
+``(0, 1, 1)`` (``v`` and ``c`` scaled together), so the problem becomes
+``F(m_0, w)`` with ``w = v/c``, and ``F = m_0/sqrt(1 - w**2)`` is a
+product of two one-variable factors.
+"""
+
+from dataclasses import dataclass
+from fractions import Fraction
+from itertools import combinations
+from math import comb
+
+import numpy as np
+
+from .expressions import evaluate_value, var
+
+__all__ = ["Symmetry", "Reduction", "find_symmetries", "reduce_by_symmetries", "substitute"]
+
+#: Generator components are rounded to these ratios (of the smallest one):
+#: dimensionless groups in physics use small integer and half-integer powers.
+_RATIOS = tuple(sorted({Fraction(p, q) for p in range(1, 7) for q in (1, 2) if Fraction(p, q) <= 4}))
+
+
+@dataclass(frozen=True)
+class Symmetry:
+    """A generator under which the direction field is invariant.
+
+    Attributes
+    ----------
+    kind : {'scaling', 'translation'}
+    coefs : dict
+        Feature index -> generator component (a Fraction), over the support.
+    residual : float
+        RMS of the generator's (column-normalised) inner product with the
+        directions: 0 for an exact symmetry, about the directions' angular
+        noise for a true one.
+    """
+
+    kind: str
+    coefs: dict
+    residual: float
+
+
+@dataclass
+class Reduction:
+    """The variables a problem was reduced to.
+
+    Attributes
+    ----------
+    columns : list of tuple
+        For each reduced variable, its tree in the original features.
+    symmetries : list of Symmetry
+        What was found, in the order applied (indices refer to the variables
+        of the step they were found in).
+    """
+
+    columns: list
+    symmetries: list
+
+
+def _unit_rows(G):
+    with np.errstate(all="ignore"):
+        U = G / np.linalg.norm(G, axis=-1, keepdims=True)
+    return np.where(np.isfinite(U), U, 0.0)
+
+
+def _generator_matrix(X, G, kind):
+    """Rows whose product with a generator vanishes at an exact symmetry, columns normalised."""
+    scale = X.std(axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
+    U = _unit_rows(G * scale)  # the unit-free frame: no column's units decide its weight
+    A = U / scale  # proportional to the raw gradient at each point
+    if kind == "scaling":
+        A = A * X
+    norms = np.sqrt(np.mean(A**2, axis=0))
+    usable = norms > 0
+    return np.where(usable, A / np.where(usable, norms, 1.0), 0.0), np.where(usable, norms, np.inf)
+
+
+def _rational_generator(v, norms):
+    """Round a null vector (in normalised columns) to small rational components, or None."""
+    a = v / norms
+    smallest = np.min(np.abs(a))
+    if smallest <= 0 or not np.all(np.isfinite(a)):
+        return None
+    ratios = a / smallest
+    out = []
+    for r in ratios:
+        best = min(_RATIOS, key=lambda q: abs(abs(r) - q))
+        if abs(abs(r) - best) > 0.1 * best:
+            return None
+        out.append(best if r > 0 else -best)
+    return out
+
+
+def find_symmetries(X, G, kind, tol, max_support=4, max_subsets=300):
+    """Scaling or translation generators of the direction field of ``G``, best first.
+
+    Every subset of up to ``max_support`` variables (as long as there are at
+    most ``max_subsets`` of a size) is tested: its near-null direction,
+    rounded to small rational components, is kept when the RMS residual
+    stays within ``tol``. Only minimal supports are reported (a generator
+    whose support contains a smaller one's is a combination of it).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    G : ndarray of shape (n, d)
+        Gradients (any length, any sign per point).
+    kind : {'scaling', 'translation'}
+    tol : float
+        Largest residual accepted: about 1e-6 for exact gradients, a few
+        times the directions' angular noise for network gradients.
+
+    Returns
+    -------
+    list of Symmetry
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(1, 2, size=(200, 3))               # m, v, c
+    >>> G = np.column_stack([np.ones(200), 1 / X[:, 2], -X[:, 1] / X[:, 2] ** 2])  # gradient of m + v/c
+    >>> [(s.kind, {k: str(v) for k, v in s.coefs.items()}) for s in find_symmetries(X, G, "scaling", 1e-6)]
+    [('scaling', {1: '1', 2: '1'})]
+    """
+    if kind == "scaling":
+        X_ok = np.all(X != 0, axis=0)
+    else:
+        X_ok = np.ones(X.shape[1], bool)
+    A, norms = _generator_matrix(X, G, kind)
+    d = X.shape[1]
+    found = []
+    for size in range(2, min(max_support, d) + 1):
+        if comb(d, size) > max_subsets:
+            break
+        for subset in combinations(range(d), size):
+            if not X_ok[list(subset)].all() or any(set(s.coefs) <= set(subset) for s in found):
+                continue
+            sub = A[:, subset]
+            try:
+                _, sv, Vt = np.linalg.svd(sub, full_matrices=False)
+            except np.linalg.LinAlgError:
+                continue
+            if sv[-1] / np.sqrt(len(sub)) > 10 * tol + 1e-12:
+                continue
+            coefs = _rational_generator(Vt[-1], norms[list(subset)])
+            if coefs is None:
+                continue
+            a = np.array([float(c) for c in coefs]) * norms[list(subset)]
+            residual = float(np.linalg.norm(sub @ a) / np.linalg.norm(a) / np.sqrt(len(sub)))
+            if residual <= tol:
+                found.append(Symmetry(kind, dict(zip(subset, coefs)), residual))
+    return sorted(found, key=lambda s: (len(s.coefs), s.residual))
+
+
+def _power(tree, p):
+    if p == 1:
+        return tree
+    if p == 2:
+        return ("square", tree)
+    if p == 3:
+        return ("cube", tree)
+    if p == Fraction(1, 2):
+        return ("sqrt", tree)
+    return ("^", tree, ("c", float(p)))
+
+
+def _times_power(tree, pivot, p):
+    """``tree * pivot**p`` as a tree (a division for negative ``p``)."""
+    if p > 0:
+        return ("*", tree, _power(pivot, p))
+    return ("/", tree, _power(pivot, -p))
+
+
+def _apply(symmetry, X, G, positive):
+    """One reduction step: new columns (trees in the current variables), values, gradients, or None."""
+    coefs = symmetry.coefs
+    support = sorted(coefs)
+    # Pivot (the variable dropped): the smallest component, so the other exponents are integers where
+    # possible; a fractional power needs a positive pivot. Ties: the last variable (``v/c``, not ``c/v``).
+    order = sorted(support, key=lambda j: (abs(coefs[j]), -j))
+    pivots = [j for j in order if symmetry.kind == "translation" or positive[j] or all(
+        (coefs[i] / coefs[j]).denominator == 1 for i in support)]
+    if not pivots:
+        return None
+    j = pivots[0]
+    d = X.shape[1]
+    columns, values, grads = [], [], []
+    for i in range(d):
+        if i == j:
+            continue
+        if i not in coefs:
+            columns.append(var(i))
+            values.append(X[:, i])
+            grads.append(G[..., i])
+        elif symmetry.kind == "scaling":
+            p = -coefs[i] / coefs[j]  # y_i = x_i * x_j**p is invariant
+            columns.append(_times_power(var(i), var(j), p))
+            y = X[:, i] * np.abs(X[:, j]) ** float(p) * (np.sign(X[:, j]) ** int(p) if p.denominator == 1 else 1)
+            values.append(y)
+            with np.errstate(all="ignore"):
+                grads.append(G[..., i] * X[:, i] / y)  # dF/dy_i = df/dx_i / (dy_i/dx_i)
+        else:
+            r = coefs[i] / coefs[j]  # y_i = x_i - r * x_j is invariant
+            pivot = var(j) if r == 1 else ("neg", var(j)) if r == -1 else ("*", ("c", float(r)), var(j))
+            columns.append(("-", var(i), pivot) if r != -1 else ("+", var(i), var(j)))
+            values.append(X[:, i] - float(r) * X[:, j])
+            grads.append(G[..., i])
+    Y = np.column_stack(values)
+    GY = np.stack(grads, axis=-1)
+    if not (np.all(np.isfinite(Y)) and np.all(np.isfinite(GY))):
+        return None
+    return columns, Y, GY
+
+
+def substitute(tree, columns):
+    """Replace each variable ``("x", k)`` of ``tree`` by ``columns[k]``."""
+    if tree[0] == "x":
+        return columns[tree[1]]
+    if tree[0] == "c":
+        return tree
+    return (tree[0],) + tuple(substitute(child, columns) for child in tree[1:])
+
+
+def reduce_by_symmetries(X, G, tol, member_gradients=None, kinds=("translation", "scaling"), max_steps=None):
+    """Remove one variable per symmetry found, until none is left.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    G : ndarray of shape (n, d)
+        Gradients the symmetries are found in (e.g. the ensemble's mean).
+    tol : float
+        See :func:`find_symmetries`.
+    member_gradients : ndarray of shape (m, n, d), optional
+        Carried along to the reduced variables (same change of variables).
+    kinds : tuple
+        Which groups to test, in this order at each step.
+
+    Returns
+    -------
+    reduction : Reduction or None
+        ``None`` when no symmetry was found.
+    Y : ndarray of shape (n, k)
+        The reduced variables' values (``k < d``).
+    GY : ndarray of shape (n, k)
+        Gradients with respect to them.
+    members : ndarray of shape (m, n, k) or None
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(1, 2, size=(300, 3))                 # x1, x2, s
+    >>> G = np.column_stack([-(X[:, 1] - X[:, 0]), X[:, 1] - X[:, 0], -X[:, 2] * 0 + 1])  # (x2 - x1)**2/2 + s
+    >>> reduction, Y, GY, _ = reduce_by_symmetries(X, G, 1e-6)
+    >>> [s.kind for s in reduction.symmetries], Y.shape[1]
+    (['translation'], 2)
+    """
+    columns = [var(j) for j in range(X.shape[1])]
+    symmetries = []
+    members = None if member_gradients is None else np.asarray(member_gradients, dtype=float)
+    Y, GY = np.asarray(X, dtype=float), np.asarray(G, dtype=float)
+    steps = X.shape[1] - 1 if max_steps is None else max_steps
+    while len(symmetries) < steps and Y.shape[1] > 1:
+        positive = np.all(Y > 0, axis=0)
+        step = None
+        for kind in kinds:
+            for sym in find_symmetries(Y, GY, kind, tol):
+                step = _apply(sym, Y, np.concatenate([GY[None], members]) if members is not None else GY, positive)
+                if step is not None:
+                    break
+            if step is not None:
+                break
+        if step is None:
+            break
+        new_columns, Y, stacked = step
+        GY, members = (stacked[0], stacked[1:]) if members is not None else (stacked, None)
+        columns = [substitute(c, columns) for c in new_columns]
+        symmetries.append(sym)
+    if not symmetries:
+        return None, X, G, member_gradients
+    return Reduction(columns, symmetries), Y, GY, members
+
+
+def reduced_values(reduction, X, ops):
+    """Values of the reduced variables at new points ``X`` (original features)."""
+    return np.column_stack([evaluate_value(c, X, ops) for c in reduction.columns])
