@@ -103,7 +103,7 @@ def _rational_generator(v, norms):
     smallest = np.min(np.abs(a))
     if smallest <= 0 or not np.all(np.isfinite(a)):
         return None
-    ratios = a / smallest
+    ratios = a / smallest * np.sign(a[0])  # a generator's sign is arbitrary: first component positive
     out = []
     for r in ratios:
         best = min(_RATIOS, key=lambda q: abs(abs(r) - q))
