@@ -1,0 +1,96 @@
+"""Symmetries of direction fields (sksymgrad.search.structure)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import sympy
+
+from sksymgrad import SymbolicGradientRegressor
+from sksymgrad.benchmarks import recovered
+from sksymgrad.export import expression_gradients
+from sksymgrad.search.expressions import evaluate_value
+from sksymgrad.search.operators import OPERATORS
+from sksymgrad.search.structure import find_symmetries, reduce_by_symmetries
+
+
+def _field(expr, symbols, low=1.0, high=5.0, n=500, seed=0, noise=0.0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(low, high, size=(n, len(symbols)))
+    G = expression_gradients(expr, symbols, X)
+    G /= np.linalg.norm(G, axis=1, keepdims=True)
+    if noise:
+        G = G + noise * rng.normal(size=G.shape)
+    return X, G
+
+
+def _generators(X, G, kind, tol):
+    return [{k: float(v) for k, v in s.coefs.items()} for s in find_symmetries(X, G, kind, tol)]
+
+
+m, v, c, x1, x2, y, z = sympy.symbols("m v c x1 x2 y z", positive=True)
+
+
+def test_scaling_group_of_a_ratio():
+    X, G = _field(m / sympy.sqrt(1 - v**2 / c**2), [m, v, c])
+    X[:, 1] = X[:, 1] * X[:, 2] / 6  # v < c
+    G = expression_gradients(m / sympy.sqrt(1 - v**2 / c**2), [m, v, c], X)
+    assert _generators(X, G, "scaling", 1e-6) == [{1: 1.0, 2: 1.0}]
+    assert _generators(X, G, "translation", 1e-6) == []
+
+
+def test_scaling_group_with_a_power():
+    X, G = _field(m * c**2 + v, [m, v, c])  # m -> m / lambda**2, c -> lambda * c
+    assert _generators(X, G, "scaling", 1e-6) == [{0: 2.0, 2: -1.0}]
+
+
+def test_translation_of_a_difference():
+    X, G = _field((x2 - x1) ** 2 * y, [x1, x2, y])
+    assert _generators(X, G, "translation", 1e-6) == [{0: 1.0, 1: 1.0}]
+
+
+@pytest.mark.parametrize("expr", [x1**2 + x2**2 + y, sympy.sin(x1) * x2 + y**3, x1 * sympy.exp(x2) + y])
+def test_no_symmetry_is_found_where_there_is_none(expr):
+    X, G = _field(expr, [x1, x2, y])
+    for kind in ("scaling", "translation"):
+        assert _generators(X, G, kind, 1e-6) == []
+
+
+def test_symmetries_survive_five_percent_direction_noise():
+    # the residual of a true generator is about the angular noise; tolerate twice it
+    X, G = _field(x1 * x2 + y + z, [x1, x2, y, z], noise=0.05, n=1000)
+    assert {0: 1.0, 1: -1.0} in _generators(X, G, "scaling", 0.1)
+    X, G = _field((x1 - x2) ** 2 + y + z, [x1, x2, y, z], noise=0.05, n=1000)
+    assert {0: 1.0, 1: 1.0} in _generators(X, G, "translation", 0.1)
+    X, G = _field(x1**2 + x2**2 + y**3 + z, [x1, x2, y, z], noise=0.05, n=1000)
+    assert _generators(X, G, "scaling", 0.1) == [] and _generators(X, G, "translation", 0.1) == []
+
+
+def test_reduction_maps_back_to_the_original_variables():
+    G_of = sympy.Symbol("G", positive=True)
+    expr = G_of * m * v / (x2 - x1) ** 2  # invariant under G*m*v products and the x translation
+    X, G = _field(expr, [G_of, m, v, x1, x2])
+    members = np.stack([G, G])
+    reduction, Y, GY, MY = reduce_by_symmetries(X, G, 1e-6, member_gradients=members)
+    assert Y.shape[1] < X.shape[1] and MY.shape == (2,) + Y.shape
+    values = np.column_stack([evaluate_value(col, X, OPERATORS) for col in reduction.columns])
+    np.testing.assert_allclose(values, Y)
+    # The reduced gradients are the concept's, written in the reduced variables: a formula in Y with
+    # these directions is the concept.
+    kinds = {s.kind for s in reduction.symmetries}
+    assert kinds == {"scaling", "translation"}
+
+
+def test_regressor_finds_a_lorentz_factor_only_through_the_symmetry():
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.uniform(1, 5, 600), rng.uniform(1, 2, 600), rng.uniform(3, 10, 600)])
+    expr = m / sympy.sqrt(1 - v**2 / c**2)
+    G = expression_gradients(expr, [m, v, c], X)
+    frame = pd.DataFrame(X, columns=["m", "v", "c"])
+    domain = {"m": (1, 5), "v": (1, 2), "c": (3, 10)}
+    settings = dict(max_time=20, random_state=0, strategies=("linear",))
+    reg = SymbolicGradientRegressor(**settings).fit(frame, G)
+    assert reg.reduction_ is not None
+    assert recovered(reg.sympy(), expr, domain, tol=1e-8), reg.sympy()
+    plain = SymbolicGradientRegressor(structure=False, **settings).fit(frame, G)
+    assert plain.reduction_ is None if hasattr(plain, "reduction_") else True
+    assert not recovered(plain.sympy(), expr, domain, tol=1e-8)
