@@ -23,7 +23,7 @@ from .neurons import (
     project_to_level_set,
 )
 from .regressor import SymbolicGradientRegressor
-from .results import Interpretation
+from .results import Interpretation, SubspaceInterpretation
 from .search.selection import combine_member_directions
 from .training import check_network_quality, n_classes, train_networks
 from .utils.validation import ParamErrors, check_feature_frame, check_finite_columns, warn_if_scaled
@@ -428,6 +428,72 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
                 print(f"neuron {r.neuron}: {r.expression} ({r.confidence})", file=sys.stderr)
         out = [self.neurons_[str(a)] for a in addresses]
         return out if many else out[0]
+
+    def interpret_subspace(self, neurons=None, n_formulas=None):
+        """Formulas that together explain several neurons, e.g. every coordinate of a latent space.
+
+        A k-dimensional latent space of data that share k invariants holds
+        them in an arbitrary mixture; no single coordinate is a closed form.
+        What the coordinates hold together is the subspace their gradients
+        span at each point, and this finds formulas whose gradients span the
+        same subspace, one at a time (see :mod:`sksymgrad.search.subspace`).
+
+        Parameters
+        ----------
+        neurons : list, default=None
+            Neuron addresses; ``None`` means every output unit of the network
+            (the whole latent space of an embedder).
+        n_formulas : int, default=None
+            Dimension of the subspace; ``None`` estimates it from the
+            Jacobian's singular values, and warns when that is fewer than the
+            neurons (some coordinates repeat the others).
+
+        Returns
+        -------
+        SubspaceInterpretation
+
+        Examples
+        --------
+        >>> from sksymgrad.networks import SiameseEmbedder
+        >>> interp = GradientSymbolicInterpreter(net=SiameseEmbedder(latent_dim=2))  # doctest: +SKIP
+        >>> interp.fit(X, groups).interpret_subspace()  # doctest: +SKIP
+        """
+        from .search.engine import operator_table
+        from .search.subspace import estimate_rank, fit_subspace, singular_value_profile
+
+        check_is_fitted(self, "module_")
+        if neurons is None:
+            neurons = list(range(list_neurons(self.module_, self.points_)["output"]))
+        addresses = [parse_neuron(a) for a in neurons]
+        if len(addresses) < 2:
+            raise ValueError(f"interpret_subspace needs at least 2 neurons, got {neurons!r}; use interpret() for one.")
+        J = np.stack([neuron_gradients(self._neuron_module(a), self.points_, a)[1] for a in addresses], axis=1)
+        dead = [str(a) for a, g in zip(addresses, np.swapaxes(J, 0, 1)) if not np.any(np.linalg.norm(g, axis=1) > 0)]
+        if dead:
+            raise DeadNeuronError(f"neurons {dead} have zero input gradients everywhere: leave them out.")
+        scale = self.points_.std(axis=0)
+        rank = estimate_rank(J * scale)
+        if n_formulas is None and rank < len(addresses):
+            warnings.warn(
+                f"the {len(addresses)} neurons' gradients span only {rank} independent direction(s) (relative "
+                f"singular values {np.round(singular_value_profile(J * scale), 3).tolist()}): interpreting a "
+                f"{rank}-dimensional concept. Pass n_formulas to override.",
+                SksymgradWarning,
+                stacklevel=2,
+            )
+        settings = clone(self.regressor_)._validate_params()
+        steps, residual = fit_subspace(
+            self.points_, J, settings, operator_table(settings), self._symbols(), n_formulas=n_formulas or rank,
+            random_state=check_random_state(self.random_state).randint(2**31),
+        )
+        return SubspaceInterpretation(
+            neurons=[str(a) for a in addresses],
+            expressions=[s.equations.loc[s.best_index, "sympy_format"] for s in steps],
+            equations=[s.equations for s in steps],
+            explained=[s.explained for s in steps],
+            residual=residual,
+            singular_values=singular_value_profile(J * scale),
+        )
 
     def _search(self, address, points, G, weights, members):
         names = getattr(self, "feature_names_in_", None)

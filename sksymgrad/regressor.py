@@ -12,13 +12,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .export import expression_gradients, expression_values, to_latex
-from .search.engine import SearchSettings, front_from_candidates, run_search
+from .search.engine import SearchSettings, front_from_candidates, operator_table, run_search
 from .search.expressions import evaluate
 from .search.losses import direction_loss, direction_targets, pointwise_direction_loss
 from .search.operators import (
     DEFAULT_BINARY_OPERATORS,
     DEFAULT_UNARY_OPERATORS,
-    OPERATORS,
     resolve_operators,
 )
 from .search.pareto import select_equation
@@ -418,8 +417,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         self.n_points_used_ = int(mask.sum())
         self.n_points_dropped_ = int((~mask).sum())
 
-        ops = dict(OPERATORS)
-        ops.update({op.name: op for op in settings.binary_ops + settings.unary_ops})
+        ops = operator_table(settings)
         bar = None
         if self.verbose:
             from tqdm.auto import tqdm

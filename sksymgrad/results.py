@@ -1,12 +1,13 @@
-"""The result of interpreting one neuron."""
+"""The result of interpreting one neuron, or several together."""
 
 from dataclasses import dataclass, field
 from typing import Optional
 
+import numpy as np
 import pandas as pd
 import sympy
 
-__all__ = ["Interpretation"]
+__all__ = ["Interpretation", "SubspaceInterpretation"]
 
 
 @dataclass(frozen=True)
@@ -102,3 +103,49 @@ class Interpretation:
         from .plotting import plot_pareto_front
 
         return plot_pareto_front(self.equations, selected=self.regressor.best_index_, ax=ax)
+
+
+@dataclass(frozen=True)
+class SubspaceInterpretation:
+    """What several neurons compute together: formulas spanning their gradients' subspace.
+
+    Attributes
+    ----------
+    neurons : list of str
+        The neurons' addresses (e.g. the coordinates of a latent space).
+    expressions : list of sympy.Expr
+        One formula per dimension of the subspace, in the order found.
+    equations : list of pandas.DataFrame
+        Each formula's Pareto front.
+    explained : list of float
+        Fraction of the subspace spanned by the first 1, 2, ... formulas
+        (mean over points; 1 means all of it).
+    residual : numpy.ndarray
+        Per point, ``sin^2`` of the largest principal angle between the
+        formulas' gradients and the neurons' (0 where they span the same
+        subspace).
+    singular_values : numpy.ndarray
+        Median relative singular values of the neurons' Jacobian: how many
+        independent directions the neurons carry (see
+        :func:`~sksymgrad.search.subspace.estimate_rank`).
+    """
+
+    neurons: list
+    expressions: list
+    equations: list = field(repr=False)
+    explained: list
+    residual: object = field(repr=False)
+    singular_values: object = field(repr=False)
+
+    @property
+    def n_formulas(self):
+        return len(self.expressions)
+
+    def __str__(self):
+        lines = [f"neurons {', '.join(self.neurons)}: a {self.n_formulas}-dimensional concept"]
+        for k, (expr, frac) in enumerate(zip(self.expressions, self.explained), start=1):
+            lines.append(f"  g{k} = {expr}    (with the formulas before it: {frac:.1%} of the subspace)")
+        q99 = float(np.quantile(self.residual, 0.99)) if len(self.residual) else float("nan")
+        profile = ", ".join(f"{s:.2g}" for s in self.singular_values)
+        lines.append(f"  largest principal angle: 99th percentile of sin^2 {q99:.2g}; relative singular values {profile}")
+        return "\n".join(lines)

@@ -18,6 +18,7 @@ __all__ = [
     "oscillator_groups",
     "pendulum_groups",
     "lotka_volterra_groups",
+    "similar2_groups",
 ]
 
 
@@ -53,6 +54,31 @@ def det2_groups(n_groups=200, group_size=10, random_state=None):
         lambda P: P[:, 0] * P[:, 3] - P[:, 1] * P[:, 2],
         lambda P, v: (v + P[:, 1] * P[:, 2]) / P[:, 0],
     )
+
+
+def similar2_groups(n_groups=200, group_size=10, random_state=None):
+    """2x2 matrices ``(a, b, c, d)`` sharing trace ``a + d`` and determinant ``a*d - b*c`` (similarity classes).
+
+    Two invariants: for :meth:`GradientSymbolicInterpreter.interpret_subspace`
+    on a two-dimensional latent space.
+    """
+    rng = np.random.default_rng(random_state)
+    X, groups = [], []
+    for g in range(n_groups):
+        a, b, c, d = rng.uniform(-1, 1, 4)
+        trace, det = a + d, a * d - b * c
+        rows = []
+        while len(rows) < group_size:
+            A = rng.uniform(-1, 1, (8 * group_size, 2))  # a and b; d and c follow
+            D = trace - A[:, 0]
+            with np.errstate(all="ignore"):
+                C = (A[:, 0] * D - det) / A[:, 1]
+            P = np.column_stack([A[:, 0], A[:, 1], C, D])
+            ok = np.all(np.abs(P) <= 1, axis=1)
+            rows.extend(P[ok][: group_size - len(rows)])
+        X.append(np.array(rows))
+        groups.append(np.full(group_size, g))
+    return np.vstack(X), np.concatenate(groups)
 
 
 def trace3_groups(n_groups=200, group_size=10, random_state=None):

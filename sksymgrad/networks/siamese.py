@@ -18,11 +18,16 @@ __all__ = ["GroupVarianceRatioLoss", "SiameseEmbedder", "check_groups"]
 
 
 class GroupVarianceRatioLoss(nn.Module):
-    """Within-group variance over total variance of the codes, per latent unit.
+    """Within-group over total covariance of the codes: ``trace(T^-1 W) / k``.
 
-    Scale-free, so it cannot be lowered by shrinking the codes: it is small
-    only when samples of one group share a code and groups differ. Groups
-    with a single sample in the batch are ignored.
+    For one latent unit, the within-group variance over the total variance.
+    Invariant to any invertible linear map of the codes, so it cannot be
+    lowered by shrinking them, and a k-dimensional code must hold k
+    *different* invariants: two units that learn the same one leave a
+    direction (their difference) with nothing group-consistent in it, which
+    scores the worst ratio, 1. It is small only when samples of one group
+    share a code and groups differ. Groups with a single sample in the batch
+    are ignored.
     """
 
     def forward(self, z, groups):
@@ -34,12 +39,16 @@ class GroupVarianceRatioLoss(nn.Module):
             return (z * 0).sum()
         z, inverse = z[keep], inverse[keep]
         n_groups = int(inverse.max()) + 1
-        sums = torch.zeros(n_groups, z.shape[1], dtype=z.dtype).index_add_(0, inverse, z)
+        sums = torch.zeros(n_groups, z.shape[1], dtype=z.dtype, device=z.device).index_add_(0, inverse, z)
         counts = torch.bincount(inverse, minlength=n_groups).to(z.dtype)
         means = sums / counts.clamp(min=1)[:, None]
-        within = ((z - means[inverse]) ** 2).sum(dim=0)
-        total = ((z - z.mean(dim=0)) ** 2).sum(dim=0)
-        return (within / (total + 1e-8)).mean()
+        resid, centred = z - means[inverse], z - z.mean(dim=0)
+        within = resid.T @ resid
+        total = centred.T @ centred
+        k = z.shape[1]
+        eye = torch.eye(k, dtype=z.dtype, device=z.device)
+        total = total + (1e-6 * torch.trace(total) / k + 1e-8) * eye
+        return torch.trace(torch.linalg.solve(total, within)) / k
 
 
 def check_groups(groups):

@@ -13,7 +13,7 @@ from .linear import DirectionProblem, ValueProblem, beam_search, round_coefficie
 from .pareto import equations_frame, pareto_front
 from .simplify import simplest_form, sympy_complexity
 
-__all__ = ["SearchSettings", "run_search", "linear_tree", "front_from_candidates"]
+__all__ = ["SearchSettings", "operator_table", "run_search", "linear_tree", "front_from_candidates"]
 
 
 @dataclass
@@ -37,6 +37,16 @@ class SearchSettings:
     n_jobs: int = 1
     sign: str = "point"
     scale: np.ndarray = None  # gradient components are compared after multiplying by this (the unit-free frame)
+    projector: np.ndarray = None  # (n, d, d): term gradients are projected by this first (subspace search)
+
+
+def operator_table(settings):
+    """The operator table (name -> Operator) a search with ``settings`` evaluates trees with."""
+    from .operators import OPERATORS
+
+    ops = dict(OPERATORS)
+    ops.update({op.name: op for op in settings.binary_ops + settings.unary_ops})
+    return ops
 
 
 def _product_tree(terms, subset, exponents):
@@ -109,6 +119,8 @@ def _linear_candidates(X, target, weights, mode, ops, settings, rng, deadline, l
             continue
         if mode == "gradient" and settings.scale is not None:
             M = M * settings.scale[None, :, None]
+        if mode == "gradient" and settings.projector is not None:
+            M = settings.projector @ M
         if mode == "gradient":
             problem = DirectionProblem(M, target, weights, trim=settings.trim)
         else:

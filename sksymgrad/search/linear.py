@@ -66,8 +66,10 @@ class DirectionProblem:
     ----------
     T : ndarray of shape (n, d, K)
         Gradients of the K library terms at n points.
-    N : ndarray of shape (n, d)
-        Unit target directions.
+    N : ndarray of shape (n, d) or (n, d, k)
+        Unit target directions, or an orthonormal basis of a target subspace
+        per point (the gradient should lie in it: ``sin^2`` is then the part
+        of the gradient outside the subspace).
     weights : ndarray of shape (n,)
         Point weights (normalised to sum 1 internally).
     trim : float, default=0.0
@@ -83,7 +85,7 @@ class DirectionProblem:
             norms = np.sqrt(np.mean(T * T, axis=(0, 1)))
         self.term_norms = np.where(np.isfinite(norms) & (norms > 0), norms, 1.0)
         self.T = T / self.term_norms
-        self.N = N
+        self.N = N[..., None] if N.ndim == 2 else N  # (n, d, k): a basis of k directions per point
         self.weights = weights / weights.sum()
         self.trim = trim
         self._grams = None
@@ -94,22 +96,25 @@ class DirectionProblem:
         if rows is not None and self._grams is not None and self._grams[0] is rows:
             _, Gt_all, proj_all = self._grams
             Gt = Gt_all[:, subsets[:, :, None], subsets[:, None, :]]  # (n, P, s, s)
-            p = proj_all[:, subsets]  # (n, P, s)
+            p = proj_all[:, subsets]  # (n, P, s, k)
         else:
             T = self.T if rows is None else self.T[rows]
             TS = np.moveaxis(T[:, :, subsets], 1, 3)  # (n, P, s, d)
             Gt = TS @ TS.swapaxes(-1, -2)
-            p = np.einsum("nd,npsd->nps", self.N if rows is None else self.N[rows], TS)
-        Ga = Gt - p[..., :, None] * p[..., None, :]  # T^T (I - n n^T) T
+            p = np.einsum("ndk,npsd->npsk", self.N if rows is None else self.N[rows], TS)
+        if p.shape[-1] == 1:  # one direction: an outer product, much cheaper than the einsum
+            Ga = Gt - p[..., :, 0, None] * p[..., None, :, 0]  # T^T (I - n n^T) T
+        else:
+            Ga = Gt - np.einsum("npsk,nptk->npst", p, p)  # T^T (I - N N^T) T
         w0 = self.weights if rows is None else self.weights[rows]
         w0 = w0 / w0.sum()
         q = np.trace(Gt, axis1=-2, axis2=-1)  # (n, P): start with equal weight per point
         w = np.broadcast_to(w0[:, None], q.shape)
 
         def sin2_of(c, q):
-            pc = np.einsum("nps,ps->np", p, c)
+            pc = np.einsum("npsk,ps->npk", p, c)
             with np.errstate(all="ignore"):
-                return np.where(q > 0, 1.0 - pc * pc / q, 1.0)
+                return np.where(q > 0, 1.0 - np.einsum("npk,npk->np", pc, pc) / q, 1.0)
 
         c = None
         for it in range(max(n_iter, 1) + (2 if self.trim > 0 else 0)):
@@ -131,7 +136,7 @@ class DirectionProblem:
         """Cache per-point Gram matrices of all terms on the screening rows."""
         T = self.T[rows]
         Gt = np.einsum("ndk,ndl->nkl", T, T)
-        self._grams = (rows, Gt, np.einsum("nd,ndk->nk", self.N[rows], T))
+        self._grams = (rows, Gt, np.einsum("ndj,ndk->nkj", self.N[rows], T))
         return rows
 
     def loss(self, subset, coefs):
@@ -139,9 +144,9 @@ class DirectionProblem:
         subset = list(subset)
         g = self.T[:, :, subset] @ (np.asarray(coefs, dtype=float) * self.term_norms[subset])
         q = np.einsum("nd,nd->n", g, g)
-        pc = np.einsum("nd,nd->n", g, self.N)
+        pc = np.einsum("nd,ndk->nk", g, self.N)
         with np.errstate(all="ignore"):
-            sin2 = np.where(q > 0, 1.0 - pc * pc / q, 1.0)
+            sin2 = np.where(q > 0, 1.0 - np.einsum("nk,nk->n", pc, pc) / q, 1.0)
         per_point = _pointwise_from_sin2(sin2)
         w = trim_weights(per_point, self.weights, self.trim)
         return float(per_point @ w / w.sum())

@@ -1,0 +1,195 @@
+"""Several formulas for several neurons: interpreting a gradient subspace.
+
+When data share ``k`` invariants (trace and determinant of similar
+matrices, energy and angular momentum), a k-dimensional latent space holds
+them in an arbitrary, non-linear mixture: no single coordinate is a closed
+form, but at every point the coordinates' gradients span the same
+k-dimensional subspace as the invariants' gradients (the row space of the
+Jacobian). The concept is that subspace, and ``k`` formulas whose gradients
+span it are the interpretation.
+
+The search adds one formula at a time. Formula ``m + 1`` must have its
+gradient inside the subspace and must add something the first ``m`` do not:
+with ``P`` the projector onto the complement of the found formulas'
+gradients, the linear path fits ``P grad h`` to the subspace's part ``P Q``
+(``sin^2`` of its angle to that part, see
+:class:`~sksymgrad.search.linear.DirectionProblem`), so a formula that
+repeats an earlier one has no direction left and scores the worst loss.
+"""
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .engine import run_search
+from .expressions import evaluate
+from .pareto import select_equation
+
+__all__ = [
+    "subspace_basis",
+    "singular_value_profile",
+    "estimate_rank",
+    "explained_fraction",
+    "subspace_residual",
+    "SubspaceStep",
+    "fit_subspace",
+]
+
+
+def subspace_basis(J, rank=None):
+    """Orthonormal basis (n, d, r) of the row space of each point's Jacobian ``J`` (n, k, d).
+
+    ``rank`` (default ``k``) keeps the leading ``r`` right singular vectors.
+    """
+    J = np.asarray(J, dtype=float)
+    _, _, Vt = np.linalg.svd(np.nan_to_num(J), full_matrices=False)
+    r = J.shape[1] if rank is None else rank
+    return np.swapaxes(Vt[:, :r, :], 1, 2)
+
+
+def singular_value_profile(J):
+    """Median over points of the Jacobian's singular values, each relative to the largest."""
+    s = np.linalg.svd(np.nan_to_num(np.asarray(J, dtype=float)), compute_uv=False)
+    with np.errstate(all="ignore"):
+        rel = s / s[:, :1]
+    return np.nanmedian(rel[np.isfinite(rel).all(axis=1)], axis=0)
+
+
+def estimate_rank(J, rtol=0.05):
+    """How many independent directions the neurons' gradients span (at the median point).
+
+    A singular value below ``rtol`` times the largest counts as noise: a
+    latent coordinate that only re-expresses the others (or carries
+    nothing) adds no invariant.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> g = rng.normal(size=(50, 1, 3))
+    >>> estimate_rank(np.concatenate([g, 2 * g], axis=1)), estimate_rank(rng.normal(size=(50, 2, 3)))
+    (1, 2)
+    """
+    return int(max(1, np.sum(singular_value_profile(J) > rtol)))
+
+
+def _orthonormal(U):
+    Q, R = np.linalg.qr(np.nan_to_num(U))
+    return Q
+
+
+def explained_fraction(U, Q):
+    """Mean fraction of the subspace ``Q`` (n, d, r) that gradients ``U`` (n, d, m) span.
+
+    1 when ``U`` spans ``Q`` at every point; ``m / r`` at most.
+    """
+    overlap = np.swapaxes(Q, 1, 2) @ _orthonormal(U)
+    return float(np.mean(np.sum(overlap**2, axis=(1, 2))) / Q.shape[2])
+
+
+def subspace_residual(U, Q):
+    """Per point, ``sin^2`` of the largest principal angle between span(U) and span(Q).
+
+    0 where the two subspaces coincide; with as many formulas as the
+    subspace's dimension, the quantile of this is the recovery criterion.
+    """
+    s = np.linalg.svd(np.swapaxes(Q, 1, 2) @ _orthonormal(U), compute_uv=False)
+    return np.clip(1.0 - s[:, -1] ** 2, 0.0, 1.0)
+
+
+@dataclass
+class SubspaceStep:
+    """One formula of a subspace interpretation.
+
+    Attributes
+    ----------
+    equations : pandas.DataFrame
+        The Pareto front of this step (its loss: the formula's part outside
+        the subspace, after removing the earlier formulas' directions).
+    best_index : int
+    tree : tuple
+        The selected formula's expression tree.
+    explained : float
+        Fraction of the subspace spanned by this and the earlier formulas.
+    """
+
+    equations: object
+    best_index: int
+    tree: tuple
+    explained: float
+
+
+def fit_subspace(X, J, settings, ops, symbols, n_formulas=None, weights=None, model_selection="best",
+                 selection_window=1.5, random_state=None):
+    """Formulas whose gradients span the row space of ``J``, added one at a time.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    J : ndarray of shape (n, k, d)
+        The neurons' input gradients (one row per neuron).
+    settings : SearchSettings
+        The search's settings (the linear path is used).
+    ops : dict
+    symbols : list of sympy.Symbol
+    n_formulas : int, default=None
+        Dimension of the subspace; ``None`` estimates it (:func:`estimate_rank`).
+    weights : ndarray of shape (n,), default=None
+    model_selection, selection_window :
+        How each step's formula is chosen from its front
+        (:func:`~sksymgrad.search.pareto.select_equation`).
+
+    Returns
+    -------
+    steps : list of SubspaceStep
+    residual : ndarray of shape (n,)
+        :func:`subspace_residual` of the selected formulas at each point.
+
+    Examples
+    --------
+    >>> import numpy as np, sympy
+    >>> from sksymgrad.search.engine import SearchSettings
+    >>> from sksymgrad.search.operators import OPERATORS, resolve_operators
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-1, 1, size=(300, 3))
+    >>> a, b, c = X.T
+    >>> # two latent coordinates mixing the invariants a + b and a*c: z1 = a + b + a*c, z2 = (a + b) * a*c
+    >>> J = np.stack([np.column_stack([1 + c, np.ones_like(a), a]),
+    ...               np.column_stack([2*a*c + b*c, a*c, a*(a + b)])], axis=1)
+    >>> settings = SearchSettings(resolve_operators(("+", "-", "*", "/"), 2), resolve_operators(("square",), 1),
+    ...                           strategies=("linear",), max_time=20)
+    >>> steps, residual = fit_subspace(X, J, settings, OPERATORS, sympy.symbols("a b c"), random_state=0)
+    >>> sorted(str(s.equations.loc[s.best_index, "sympy_format"]) for s in steps), bool(residual.max() < 1e-12)
+    (['a + b', 'a*c'], True)
+    """
+    X = np.asarray(X, dtype=float)
+    scale = X.std(axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
+    Js = np.asarray(J, dtype=float) * scale  # the unit-free frame, as in the regressor
+    r = estimate_rank(Js) if n_formulas is None else int(n_formulas)
+    Q = subspace_basis(Js, r)
+    w = np.ones(len(X)) if weights is None else np.asarray(weights, dtype=float)
+    rng = np.random.default_rng(random_state)
+    settings = replace(settings, scale=scale, strategies=("linear",))
+    steps, found = [], []
+    d = X.shape[1]
+    for m in range(r):
+        if found:
+            U = _orthonormal(np.stack(found, axis=2))
+            P = np.eye(d)[None] - U @ np.swapaxes(U, 1, 2)
+            left, _, _ = np.linalg.svd(P @ Q, full_matrices=False)
+            target = left[:, :, : r - m]
+        else:
+            P, target = None, Q
+        front, _ = run_search(
+            X, target, w, "gradient", ops, replace(settings, projector=P), symbols, rng.integers(2**31)
+        )
+        if len(front) == 0:
+            break
+        equations = front.drop(columns=["tree"]).reset_index(drop=True)
+        best = int(select_equation(equations, model_selection, selection_window))
+        tree = front["tree"].iloc[best]
+        found.append(evaluate(tree, X, ops)[1] * scale)
+        steps.append(SubspaceStep(equations, best, tree, explained_fraction(np.stack(found, axis=2), Q)))
+    residual = subspace_residual(np.stack(found, axis=2), Q) if found else np.ones(len(X))
+    return steps, residual
