@@ -481,9 +481,13 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
                 SksymgradWarning,
                 stacklevel=2,
             )
-        settings = clone(self.regressor_)._validate_params()
+        reg = clone(self.regressor_)
+        if reg.get_params().get("model_selection") == "auto":
+            reg = _single_network_regressor(reg)  # one network's gradients: no members to measure noise with
+        settings = reg._validate_params()
         steps, residual = fit_subspace(
             self.points_, J, settings, operator_table(settings), self._symbols(), n_formulas=n_formulas or rank,
+            model_selection="best", selection_window=reg.selection_window,
             random_state=check_random_state(self.random_state).randint(2**31),
         )
         return SubspaceInterpretation(

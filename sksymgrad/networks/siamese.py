@@ -12,9 +12,11 @@ from sklearn.utils.validation import validate_data
 from torch import nn
 
 from ._base import EmbedderMixin, train_skorch_net
-from .mlp import StandardizedMLP
+from .mlp import StandardizedMLP, network_param_errors
 
-__all__ = ["GroupVarianceRatioLoss", "SiameseEmbedder", "check_groups"]
+__all__ = ["GroupVarianceRatioLoss", "GroupContrastiveLoss", "SiameseEmbedder", "check_groups"]
+
+_LOSSES = ("auto", "variance_ratio", "contrastive")
 
 
 class GroupVarianceRatioLoss(nn.Module):
@@ -51,6 +53,37 @@ class GroupVarianceRatioLoss(nn.Module):
         return torch.trace(torch.linalg.solve(total, within)) / k
 
 
+class GroupContrastiveLoss(nn.Module):
+    """Supervised contrastive loss on standardised codes: own group near, every other group far.
+
+    Each code is pulled towards the codes of its group and pushed away from
+    all others (a softmax over negative squared distances, temperature
+    ``temperature``, per Khosla et al. 2020). Unlike a variance ratio,
+    which any function of one invariant already minimises, this separates
+    groups that agree on one invariant but not on another, so a
+    k-dimensional code learns k different invariants. The codes are
+    standardised per batch, so shrinking them does not help.
+    """
+
+    def __init__(self, temperature=0.1):
+        super().__init__()
+        self.temperature = temperature
+
+    def forward(self, z, groups):
+        z = z.reshape(len(z), -1)
+        z = (z - z.mean(dim=0)) / (z.std(dim=0) + 1e-6)
+        logits = -torch.cdist(z, z) ** 2 / (z.shape[1] * self.temperature)
+        eye = torch.eye(len(z), dtype=torch.bool, device=z.device)
+        logits = logits.masked_fill(eye, float("-inf"))
+        log_p = logits - torch.logsumexp(logits, dim=1, keepdim=True)
+        positive = (groups[:, None] == groups[None, :]) & ~eye
+        n_positive = positive.sum(dim=1)
+        keep = n_positive > 0
+        if not keep.any():
+            return (z * 0).sum()
+        return -(log_p.masked_fill(~positive, 0.0).sum(dim=1)[keep] / n_positive[keep]).mean()
+
+
 def check_groups(groups):
     """Raise a clear ``ValueError`` unless ``groups`` can train a Siamese net."""
     groups = np.asarray(groups)
@@ -85,10 +118,20 @@ class SiameseEmbedder(EmbedderMixin, TransformerMixin, BaseEstimator):
     Parameters
     ----------
     latent_dim : int, default=1
-        Latent units. With more than one, each unit may mix several
-        invariants; interpret each and expect combinations.
+        Latent units. With more than one, each unit mixes several
+        invariants: interpret them together with
+        :meth:`~sksymgrad.GradientSymbolicInterpreter.interpret_subspace`.
     hidden_units : tuple of int, default=(64, 64)
     activation : str, default='tanh'
+    loss : {'auto', 'variance_ratio', 'contrastive'}, default='auto'
+        Training objective. ``'variance_ratio'``
+        (:class:`GroupVarianceRatioLoss`) makes each unit constant within
+        groups; it cannot make two units hold *different* invariants (any
+        function of one invariant minimises it), so a several-dimensional
+        code collapses onto one. ``'contrastive'``
+        (:class:`GroupContrastiveLoss`) separates every pair of groups and so
+        learns as many invariants as the code has dimensions. ``'auto'``:
+        variance ratio for one latent unit, contrastive for more.
     max_epochs : int, default=400
     lr : float, default=1e-2
     batch_size : int, default=512
@@ -120,6 +163,7 @@ class SiameseEmbedder(EmbedderMixin, TransformerMixin, BaseEstimator):
         latent_dim=1,
         hidden_units=(64, 64),
         activation="tanh",
+        loss="auto",
         max_epochs=400,
         lr=1e-2,
         batch_size=512,
@@ -131,6 +175,7 @@ class SiameseEmbedder(EmbedderMixin, TransformerMixin, BaseEstimator):
         self.latent_dim = latent_dim
         self.hidden_units = hidden_units
         self.activation = activation
+        self.loss = loss
         self.max_epochs = max_epochs
         self.lr = lr
         self.batch_size = batch_size
@@ -139,12 +184,21 @@ class SiameseEmbedder(EmbedderMixin, TransformerMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
+    def _validate_params(self):
+        errors = network_param_errors(self, ("latent_dim", "max_epochs", "batch_size", "patience"))
+        errors.check(
+            self.loss in _LOSSES, f"loss must be one of {_LOSSES}, got {self.loss!r}"
+        )
+        errors.raise_if_any()
+
     def fit(self, X, y):
         """Train on samples ``X`` and group ids ``y``."""
         self._validate_params()
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_groups(y)
         _, codes = np.unique(y, return_inverse=True)
+        loss = self.loss if self.loss != "auto" else ("variance_ratio" if self.latent_dim == 1 else "contrastive")
+        self.criterion_ = GroupVarianceRatioLoss if loss == "variance_ratio" else GroupContrastiveLoss
         self.net_ = train_skorch_net(
             X,
             codes.astype(np.int64),
@@ -157,7 +211,7 @@ class SiameseEmbedder(EmbedderMixin, TransformerMixin, BaseEstimator):
             module__n_outputs=self.latent_dim,
             module__hidden_units=tuple(self.hidden_units),
             module__activation=self.activation,
-            criterion=GroupVarianceRatioLoss,
+            criterion=self.criterion_,
             lr=self.lr,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
