@@ -103,10 +103,11 @@ def linear_tree(terms, subset, coefs, intercept=None):
 
 def _linear_candidates(X, target, weights, mode, ops, settings, rng, deadline, log):
     tiers = build_term_library(
-        X,
+        X[weights > 0],  # points without weight do not decide which terms are on offer
         [op.name for op in settings.binary_ops],
         [op.name for op in settings.unary_ops],
         max_degree=settings.max_degree,
+        ratios=(mode == "gradient"),  # for directions these are the Lorentz-type factors of reduced problems
     )
     n_eff = weights.sum() ** 2 / (weights**2).sum()
     out, library, seed_sets, best_loss = [], [], [], np.inf

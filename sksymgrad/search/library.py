@@ -38,7 +38,7 @@ def _product(factors):
     return tree
 
 
-def build_term_library(X, binary_operators, unary_operators, max_degree=3, max_terms_per_tier=600):
+def build_term_library(X, binary_operators, unary_operators, max_degree=3, max_terms_per_tier=600, ratios=True):
     """Term trees, grouped in tiers of increasing complexity.
 
     Parameters
@@ -55,6 +55,10 @@ def build_term_library(X, binary_operators, unary_operators, max_degree=3, max_t
     max_terms_per_tier : int, default=600
         Tiers are cut to this size (largest-degree terms dropped first) so the
         search stays tractable with many features.
+    ratios : bool, default=True
+        Offer ``log(1 - x**2)``, ``log(1 - x)``, ``log(1 + x)`` for variables
+        inside (-0.95, 0.95), the form a dimensionless ratio such as ``v/c``
+        takes in relativistic formulas.
 
     Returns
     -------
@@ -84,9 +88,10 @@ def build_term_library(X, binary_operators, unary_operators, max_degree=3, max_t
     if u("log"):
         tiers[0] += [("log", var(j)) for j in positive]
         # A variable inside (-1, 1) is often a dimensionless ratio (v/c, from a scaling symmetry):
-        # offer the Lorentz-like composites log(1 - x**2), log(1 - x), log(1 + x).
-        unit_interval = [j for j in range(d) if np.abs(X[:, j]).max() < 1]
-        if "-" in binary and "+" in binary:
+        # offer the Lorentz-like composites log(1 - x**2), log(1 - x), log(1 + x), where they stay
+        # away from their singularity (well-conditioned fits).
+        unit_interval = [j for j in range(d) if np.abs(X[:, j]).max() < 0.95]
+        if ratios and "-" in binary and "+" in binary:
             one = ("c", 1.0)
             for j in unit_interval:
                 square = ("square", var(j)) if u("square") else ("*", var(j), var(j))
