@@ -17,6 +17,8 @@ from .networks.mlp import MLPNet
 from .neurons import (
     ExpectedClassIndex,
     MeanOutput,
+    NeuronAddress,
+    layer_gradients,
     list_neurons,
     neuron_gradients,
     parse_neuron,
@@ -53,6 +55,36 @@ def _single_network_regressor(reg):
     rule of sksymgrad 0.1, tuned on the public tasks. Prefer an ensemble.
     """
     return reg.set_params(model_selection="knee", selection_window=30.0, rounding_rtol=0.2)
+
+
+def _search_neuron(regressor, address, points, G, weights, members, names):
+    """One neuron's search (a function of its data alone, so joblib can send it to another process)."""
+    Xp = pd.DataFrame(points, columns=list(names)) if names is not None else points
+    reg = clone(regressor)
+    fit_params = {}
+    if members is not None and "member_gradients" in inspect.signature(reg.fit).parameters:
+        fit_params["member_gradients"] = members
+    elif reg.get_params().get("model_selection") == "auto":
+        reg = _single_network_regressor(reg)
+    try:
+        reg.fit(Xp, G, sample_weight=weights, **fit_params)
+    except DeadNeuronError as exc:
+        raise DeadNeuronError(f"neuron {str(address)!r}: {exc}") from exc
+    row = reg.equations_.loc[reg.best_index_]
+    used = weights[np.linalg.norm(G, axis=1) > 0]
+    return Interpretation(
+        neuron=str(address),
+        expression=reg.expression_,
+        equations=reg.equations_,
+        loss=float(row["loss"]),
+        complexity=int(row["complexity"]),
+        n_points=int(reg.n_points_used_),
+        n_effective=float(used.sum() ** 2 / (used**2).sum()),
+        regressor=reg,
+        n_networks=1 if members is None else len(members),
+        stability=float(row["stability"]) if "stability" in row else None,
+        noise_level=getattr(reg, "noise_level_", None),
+    )
 
 
 def _binary_logit_classes(module, X, y):
@@ -384,6 +416,28 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         values = np.mean([v for v, _ in per_member], axis=0)
         members = np.stack([g for _, g in per_member]) if len(per_member) > 1 else None
         G = per_member[0][1] if members is None else combine_member_directions(members)[0]
+        self._check_alive(address, G)
+        return points, G, self._point_weights(values, points, address, on_surface), members
+
+    def _layer_data(self, layer, addresses):
+        """:meth:`_neuron_data` for several units of one hidden layer, from one batched pass.
+
+        Returns the data of the live units and the addresses of the dead ones.
+        """
+        values, grads = layer_gradients(self._neuron_module(addresses[0]), self.points_, layer)
+        out, dead = {}, []
+        for a in addresses:
+            unit = a.unit or 0  # a one-unit layer named without its unit
+            G = grads[:, unit]
+            try:
+                self._check_alive(a, G)
+            except DeadNeuronError:
+                dead.append(str(a))
+                continue
+            out[a] = (self.points_, G, self._point_weights(values[:, unit], self.points_, a, False), None)
+        return out, dead
+
+    def _check_alive(self, address, G):
         norms = np.linalg.norm(G, axis=1)
         tiny = (
             ~(norms > self.gradient_rtol * np.median(norms[norms > 0])) if np.any(norms > 0) else np.ones(len(G), bool)
@@ -394,40 +448,110 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
                 f"{len(G)} points, so it encodes nothing there. Pick another neuron (see list_neurons()), "
                 "use a smooth activation, or interpret on points where the neuron is active."
             )
-        return points, G, self._point_weights(values, points, address, on_surface), members
+
+    def _expand(self, requested):
+        """Addresses for a neuron, a list of neurons, or a layer name (all its units); and whether many."""
+        many = isinstance(requested, (list, tuple))
+        addresses = []
+        for item in requested if many else [requested]:
+            address = parse_neuron(item)
+            if address.module is not None and address.unit is None:
+                widths = list_neurons(self.module_, self.points_[:1])
+                if address.module not in widths:
+                    neuron_gradients(self.module_, self.points_[:1], address)  # raises the named error
+                if widths[address.module] > 1:
+                    addresses += [NeuronAddress(address.module, k) for k in range(widths[address.module])]
+                    many = True
+                    continue
+            addresses.append(address)
+        return addresses, many
 
     def interpret(self, neuron=None, n_jobs=None):
-        """Formula(s) for one neuron or a list of neurons (cached per address).
+        """Formula(s) for one neuron, a list of neurons, or every unit of a layer (cached per address).
 
         Parameters
         ----------
         neuron : str, int or list, default=None
-            ``None`` means the ``neuron`` parameter.
+            ``None`` means the ``neuron`` parameter. A submodule name without
+            a unit (``"hidden.1"``) means each of its units; their gradients
+            come from one batched pass, and units that are dead on the points
+            are reported (a warning, :attr:`dead_neurons_`) and skipped.
         n_jobs : int or None, default=None
-            Parallel searches for a list (threads); ``None`` uses ``self.n_jobs``.
+            Searches run in parallel through joblib's current backend
+            (processes by default; ``with joblib.parallel_backend("dask"):``
+            spreads them over a dask cluster). ``None`` uses ``self.n_jobs``.
 
         Returns
         -------
         Interpretation or list of Interpretation
+            A list for a list or a layer; :meth:`neuron_table` tabulates them.
         """
-        check_is_fitted(self, "module_")
-        many = isinstance(neuron, (list, tuple))
-        addresses = [parse_neuron(a) for a in (neuron if many else [self.neuron if neuron is None else neuron])]
-        todo = [a for a in dict.fromkeys(addresses) if str(a) not in self.neurons_]
-        data = [(a, *self._neuron_data(a)) for a in todo]  # torch work stays in this thread
-        jobs = n_jobs if n_jobs is not None else self.n_jobs
-        if len(data) > 1 and jobs not in (None, 1):
-            from joblib import Parallel, delayed
+        from joblib import Parallel, delayed
+        from tqdm.auto import tqdm
 
-            results = Parallel(n_jobs=jobs, prefer="threads")(delayed(self._search)(*item) for item in data)
-        else:
-            results = [self._search(*item) for item in data]
-        for r in results:
+        check_is_fitted(self, "module_")
+        addresses, many = self._expand(self.neuron if neuron is None else neuron)
+        todo = [a for a in dict.fromkeys(addresses) if str(a) not in self.neurons_]
+        # The torch work stays in this process; the searches may go to others.
+        data, dead = {}, []
+        layers = {}
+        for a in todo:
+            if many and a.module is not None:
+                layers.setdefault(a.module, []).append(a)
+        for layer, units in layers.items():
+            found, gone = self._layer_data(layer, units)
+            data.update(found)
+            dead += gone
+        for a in todo:
+            if a.module is not None and many:
+                continue
+            try:
+                data[a] = self._neuron_data(a)
+            except DeadNeuronError:
+                if not many:
+                    raise
+                dead.append(str(a))
+        if dead:
+            self.dead_neurons_ = sorted(set(getattr(self, "dead_neurons_", [])) | set(dead))
+            warnings.warn(
+                f"{len(dead)} neuron(s) have (near) zero input gradients on the points and were skipped: "
+                f"{dead[:10]}{' ...' if len(dead) > 10 else ''} (see dead_neurons_).",
+                SksymgradWarning,
+                stacklevel=2,
+            )
+        names = getattr(self, "feature_names_in_", None)
+        jobs = (delayed(_search_neuron)(self.regressor_, a, *data[a], names) for a in todo if a in data)
+        n_jobs = n_jobs if n_jobs is not None else self.n_jobs
+        bar = tqdm(total=len(data), desc="neurons", file=sys.stderr, disable=True if len(data) < 2 else None)
+        for r in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
             self.neurons_[r.neuron] = r
+            bar.set_postfix_str(f"{r.neuron}: {r.expression}"[:60])
+            bar.update(1)
             if self.verbose:
                 print(f"neuron {r.neuron}: {r.expression} ({r.confidence})", file=sys.stderr)
-        out = [self.neurons_[str(a)] for a in addresses]
+        bar.close()
+        out = [self.neurons_[str(a)] for a in addresses if str(a) in self.neurons_]
         return out if many else out[0]
+
+    def neuron_table(self):
+        """Every interpreted neuron as a row, best explained first (pandas DataFrame).
+
+        Columns: ``neuron, formula, loss, complexity, stability, n_networks``;
+        sorted by loss (how well the formula explains the neuron's gradients).
+        """
+        check_is_fitted(self, "module_")
+        rows = [
+            {
+                "neuron": r.neuron,
+                "formula": r.expression,
+                "loss": r.loss,
+                "complexity": r.complexity,
+                "stability": r.stability,
+                "n_networks": r.n_networks,
+            }
+            for r in self.neurons_.values()
+        ]
+        return pd.DataFrame(rows).sort_values("loss", ignore_index=True)
 
     def interpret_subspace(self, neurons=None, n_formulas=None):
         """Formulas that together explain several neurons, e.g. every coordinate of a latent space.
@@ -497,35 +621,6 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
             explained=[s.explained for s in steps],
             residual=residual,
             singular_values=singular_value_profile(J * scale),
-        )
-
-    def _search(self, address, points, G, weights, members):
-        names = getattr(self, "feature_names_in_", None)
-        Xp = pd.DataFrame(points, columns=list(names)) if names is not None else points
-        reg = clone(self.regressor_)
-        fit_params = {}
-        if members is not None and "member_gradients" in inspect.signature(reg.fit).parameters:
-            fit_params["member_gradients"] = members
-        elif reg.get_params().get("model_selection") == "auto":
-            reg = _single_network_regressor(reg)
-        try:
-            reg.fit(Xp, G, sample_weight=weights, **fit_params)
-        except DeadNeuronError as exc:
-            raise DeadNeuronError(f"neuron {str(address)!r}: {exc}") from exc
-        row = reg.equations_.loc[reg.best_index_]
-        used = weights[np.linalg.norm(G, axis=1) > 0]
-        return Interpretation(
-            neuron=str(address),
-            expression=reg.expression_,
-            equations=reg.equations_,
-            loss=float(row["loss"]),
-            complexity=int(row["complexity"]),
-            n_points=int(reg.n_points_used_),
-            n_effective=float(used.sum() ** 2 / (used**2).sum()),
-            regressor=reg,
-            n_networks=1 if members is None else len(members),
-            stability=float(row["stability"]) if "stability" in row else None,
-            noise_level=getattr(reg, "noise_level_", None),
         )
 
     def list_neurons(self):

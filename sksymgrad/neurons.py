@@ -29,6 +29,7 @@ __all__ = [
     "list_neurons",
     "capture",
     "neuron_gradients",
+    "layer_gradients",
     "project_to_level_set",
     "ExpectedClassIndex",
     "MeanOutput",
@@ -116,6 +117,68 @@ def _select_unit(out, address):
         where = "the network output" if address.module is None else f"submodule {address.module!r}"
         raise NeuronNotFoundError(f"unit {unit} does not exist: {where} has {width} units (0..{width - 1})")
     return out[:, unit]
+
+
+def layer_gradients(module, X, layer=None, max_elements=2**24):
+    """Values and input gradients of every unit of a layer, from one forward pass per batch.
+
+    The units' gradients come from one batched vector-Jacobian product
+    (``is_grads_batched``), so a layer of 64 units costs about one forward
+    and one vectorised backward pass, not 64. Batches are sized so that the
+    gradients held at once stay below ``max_elements`` numbers.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+    X : ndarray of shape (n_samples, n_features)
+    layer : str or None, default=None
+        Submodule name; ``None`` means the network's output.
+
+    Returns
+    -------
+    values : ndarray of shape (n_samples, n_units)
+    gradients : ndarray of shape (n_samples, n_units, n_features)
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1))
+    >>> v, g = layer_gradients(net, np.zeros((5, 3)), "0")
+    >>> v.shape, g.shape, np.allclose(g[0], net[0].weight.detach().numpy())
+    ((5, 4), (5, 4, 3), True)
+    """
+    X = np.asarray(X, dtype=np.float32)
+    device = module_device(module)
+    was_training = module.training
+    module.eval()
+
+    def forward(xb):
+        if layer is None:
+            out = module(xb)
+            return out[0] if isinstance(out, tuple) else out
+        with capture(module, layer) as store:
+            module(xb)
+        if "out" not in store:
+            raise NeuronNotFoundError(f"submodule {layer!r} was not called in the forward pass")
+        return store["out"]
+
+    values, grads = [], []
+    try:
+        with torch.enable_grad():
+            probe = forward(torch.tensor(X[:1], device=device))
+            k = int(np.prod(probe.shape[1:])) if probe.ndim > 1 else 1
+            batch = int(max(1, min(4096, max_elements // max(k * X.shape[1], 1))))
+            for start in range(0, len(X), batch):
+                xb = torch.tensor(X[start : start + batch], device=device, requires_grad=True)
+                out = forward(xb).reshape(len(xb), -1)
+                eye = torch.eye(k, dtype=out.dtype, device=device)[:, None, :].expand(k, len(xb), k)
+                (g,) = torch.autograd.grad(out, xb, grad_outputs=eye, is_grads_batched=True, allow_unused=True)
+                g = torch.zeros(k, *xb.shape, device=device) if g is None else g
+                values.append(out.detach().double().cpu().numpy())
+                grads.append(g.detach().double().cpu().numpy().transpose(1, 0, 2))
+    finally:
+        module.train(was_training)
+    return np.concatenate(values), np.concatenate(grads)
 
 
 def neuron_gradients(module, X, address="output", batch_size=4096):

@@ -78,8 +78,32 @@ def test_unknown_neurons_get_did_you_mean(fitted):
         fitted.interpret("hiden.1[0]")
     with pytest.raises(NeuronNotFoundError, match="has 64 units"):
         fitted.interpret("hidden.1[64]")
-    with pytest.raises(NeuronNotFoundError, match="has 64 units; name one"):
-        fitted.interpret("hidden.1")
+    with pytest.raises(NeuronNotFoundError, match="did you mean 'hidden.1'"):
+        fitted.interpret("hiden.1")
+
+
+def test_whole_layer_is_interpreted_dead_units_skipped_and_tabulated(circle):
+    import torch
+
+    from sksymgrad.exceptions import SksymgradWarning
+
+    X, y, _ = circle
+    net = MLPNet(hidden_units=(4,), max_epochs=30, random_state=0).fit(X.to_numpy(), y)
+    with torch.no_grad():
+        net.module_.hidden[0].weight[0] = 0.0  # unit 0 sees no input: tanh of a constant, a dead unit
+    interp = fast_interpreter(net=FrozenEstimator(net)).fit(X, y)
+    with pytest.warns(SksymgradWarning, match=r"1 neuron\(s\) .* skipped: \['hidden.1\[0\]'\]"):
+        results = interp.interpret("hidden.1", n_jobs=2)  # searches in two processes
+    assert [r.neuron for r in results] == ["hidden.1[1]", "hidden.1[2]", "hidden.1[3]"]
+    assert interp.dead_neurons_ == ["hidden.1[0]"]
+    table = interp.neuron_table()
+    assert set(table["neuron"]) == {"output", "hidden.1[1]", "hidden.1[2]", "hidden.1[3]"}
+    assert table["loss"].is_monotonic_increasing and list(table.columns[:3]) == ["neuron", "formula", "loss"]
+    # one batched pass gives the same gradients as one pass per unit
+    from sksymgrad.neurons import layer_gradients, neuron_gradients
+
+    _, G = layer_gradients(net.module_, X.to_numpy()[:50], "hidden.1")
+    np.testing.assert_allclose(G[:, 2], neuron_gradients(net.module_, X.to_numpy()[:50], "hidden.1[2]")[1], atol=1e-6)
 
 
 def test_dead_neuron_is_a_clear_error(circle):

@@ -113,6 +113,47 @@ def _run_quietly(name, mode, budget, seed, n_samples, n_points, n_threads=None):
     return row
 
 
+def _run_system_quietly(name, budget, seed, n_groups, n_threads=None):
+    import torch
+
+    from .latent_paper import get_system, run_system
+
+    threads = torch.get_num_threads()
+    if n_threads is not None:
+        torch.set_num_threads(n_threads)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            row = run_system(name, seed=seed, n_groups=n_groups, budget=budget)
+    except Exception as exc:  # a failed run is a result, not a crash of the suite
+        row = {"task": name, "mode": "latent", "seed": seed, "recovered": False, "expression": f"error: {exc!r}"}
+    finally:
+        torch.set_num_threads(threads)
+    row["concept"] = "; ".join(get_system(name).invariants)
+    return row
+
+
+def run_latent_paper(systems=None, budget=30.0, seeds=(0,), n_groups=300, n_jobs=1, progress=True):
+    """The latent-space paper's systems (:mod:`.latent_paper`) x seeds; returns the results DataFrame."""
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
+    from .latent_paper import SYSTEMS
+
+    names = systems or [s.name for s in SYSTEMS]
+    runs = [(s, name) for s in seeds for name in names]
+    n_threads = 1 if n_jobs != 1 else None
+    jobs = (delayed(_run_system_quietly)(name, budget, s, n_groups, n_threads) for s, name in runs)
+    bar = tqdm(total=len(runs), disable=not progress, file=sys.stderr, desc="latent-paper")
+    rows = []
+    for row in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
+        rows.append(row)
+        bar.set_postfix_str(row["task"])
+        bar.update(1)
+    bar.close()
+    return pd.DataFrame(rows)
+
+
 def run_benchmark(
     tasks=None,
     modes=("exact",),
@@ -253,7 +294,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m sksymgrad.benchmarks", description=__doc__.split("\n\n")[0])
     parser.add_argument("--tasks", nargs="*", help="task names (default: all of the suite)")
     parser.add_argument(
-        "--suite", default="public", choices=list_suites() + ["all"], help="task suite (default: public)"
+        "--suite",
+        default="public",
+        choices=list_suites() + ["all", "latent-paper"],
+        help="task suite (default: public); 'latent-paper': the latent-space paper's systems, several "
+        "invariants each, judged on the subspace their gradients span",
     )
     parser.add_argument("--mode", nargs="*", default=["exact"], choices=["exact", "noisy", "network"])
     parser.add_argument("--budget", type=float, default=60.0, help="search max_time per task (s)")
@@ -264,16 +309,19 @@ def main(argv=None):
     parser.add_argument("--json", help="also write the rows as JSON to this file")
     parser.add_argument("--markdown", help="also write the table as Markdown to this file")
     args = parser.parse_args(argv)
-    df = run_benchmark(
-        args.tasks,
-        args.mode,
-        budget=args.budget,
-        seeds=args.seeds,
-        suite=None if args.suite == "all" else args.suite,
-        n_samples=args.n_samples,
-        n_points=args.n_points,
-        n_jobs=args.n_jobs,
-    )
+    if args.suite == "latent-paper":
+        df = run_latent_paper(args.tasks, budget=args.budget, seeds=args.seeds, n_jobs=args.n_jobs)
+    else:
+        df = run_benchmark(
+            args.tasks,
+            args.mode,
+            budget=args.budget,
+            seeds=args.seeds,
+            suite=None if args.suite == "all" else args.suite,
+            n_samples=args.n_samples,
+            n_points=args.n_points,
+            n_jobs=args.n_jobs,
+        )
     table = format_table(df)
     matrix = format_seed_matrix(df)
     if matrix:
