@@ -199,8 +199,10 @@ def _apply(symmetry, X, G, positive):
     coefs = symmetry.coefs
     support = sorted(coefs)
     # Pivot (the variable dropped): the smallest component, so the other exponents are integers where
-    # possible; a fractional power needs a positive pivot. Ties: the last variable (``v/c``, not ``c/v``).
-    order = sorted(support, key=lambda j: (abs(coefs[j]), -j))
+    # possible; a fractional power needs a positive pivot. Ties: the variable of the largest magnitude,
+    # so that ratios are small numbers (``v/c`` for v < c, the form relativistic factors take).
+    magnitude = np.median(np.abs(X), axis=0)
+    order = sorted(support, key=lambda j: (abs(coefs[j]), -magnitude[j], -j))
     pivots = [j for j in order if symmetry.kind == "translation" or positive[j] or all(
         (coefs[i] / coefs[j]).denominator == 1 for i in support)]
     if not pivots:
