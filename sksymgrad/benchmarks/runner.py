@@ -94,29 +94,13 @@ def _naive_baseline(interp, task, level, budget, seed):
     return {"naive_recovered": bool(check), "naive_expression": str(reg.sympy())}
 
 
-def _run_quietly(name, mode, budget, seed, n_samples, n_points, n_threads=None):
-    """One run as a table row; a failure is a row too. ``n_threads`` holds torch to that many threads."""
+def _quietly(run, failed_row, n_threads=None):
+    """``run()`` as a table row, warnings silenced; a failure is a row too (``failed_row`` plus the error).
+
+    ``n_threads`` holds torch to that many threads (parallel runs: one each, or
+    small nets lose to contention); the caller's process keeps its own setting.
+    """
     import torch
-
-    threads = torch.get_num_threads()
-    if n_threads is not None:  # parallel runs: one thread each, or small nets lose to contention
-        torch.set_num_threads(n_threads)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            row = run_task(name, mode, budget=budget, seed=seed, n_points=n_points, n_samples=n_samples)
-    except Exception as exc:  # a failed run is a result, not a crash of the suite
-        row = {"task": name, "mode": mode, "recovered": False, "expression": f"error: {exc!r}"}
-    finally:
-        torch.set_num_threads(threads)  # the caller's process keeps its own setting
-    row.update(seed=seed, n_samples=n_samples)
-    return row
-
-
-def _run_system_quietly(name, budget, seed, n_groups, n_threads=None):
-    import torch
-
-    from .latent_paper import get_system, run_system
 
     threads = torch.get_num_threads()
     if n_threads is not None:
@@ -124,11 +108,31 @@ def _run_system_quietly(name, budget, seed, n_groups, n_threads=None):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            row = run_system(name, seed=seed, n_groups=n_groups, budget=budget)
+            return run()
     except Exception as exc:  # a failed run is a result, not a crash of the suite
-        row = {"task": name, "mode": "latent", "seed": seed, "recovered": False, "expression": f"error: {exc!r}"}
+        return dict(failed_row, recovered=False, expression=f"error: {exc!r}")
     finally:
         torch.set_num_threads(threads)
+
+
+def _run_quietly(name, mode, budget, seed, n_samples, n_points, n_threads=None):
+    row = _quietly(
+        lambda: run_task(name, mode, budget=budget, seed=seed, n_points=n_points, n_samples=n_samples),
+        {"task": name, "mode": mode},
+        n_threads,
+    )
+    row.update(seed=seed, n_samples=n_samples)
+    return row
+
+
+def _run_system_quietly(name, budget, seed, n_groups, n_threads=None):
+    from .latent_paper import get_system, run_system
+
+    row = _quietly(
+        lambda: run_system(name, seed=seed, n_groups=n_groups, budget=budget),
+        {"task": name, "mode": "latent", "seed": seed},
+        n_threads,
+    )
     row["concept"] = "; ".join(get_system(name).invariants)
     return row
 
