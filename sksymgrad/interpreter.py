@@ -16,6 +16,7 @@ from .export import expression_values, to_latex
 from .networks.mlp import MLPNet
 from .neurons import (
     ExpectedClassIndex,
+    LogitDifference,
     MeanOutput,
     NeuronAddress,
     layer_gradients,
@@ -87,11 +88,11 @@ def _search_neuron(regressor, address, points, G, weights, members, names):
     )
 
 
-def _binary_logit_classes(module, X, y):
-    """2 when a user's plain module has one output and ``y`` two classes (its output is a logit), else 0."""
+def _binary_logit_classes(module, n_outputs, y):
+    """2 when a user's plain module has one or two outputs and ``y`` two classes (its outputs are logits), else 0."""
     if y is None or not isinstance(module, torch.nn.Module) or len(np.unique(y)) != 2:
         return 0
-    return 2 if list_neurons(module, X[:1])["output"] == 1 else 0
+    return 2 if n_outputs in (1, 2) else 0
 
 
 class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
@@ -181,6 +182,9 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         interpreted.
     expression_ : sympy.Expr
         Formula of ``neuron``.
+    n_outputs_ : int
+        Output units of the network. A binary classifier with two (two
+        logits) is read through their difference, its decision function.
     n_classes_ : int
         Classes of the network's output (0 for anything but a classifier). A
         plain module with one output trained on two classes counts as a
@@ -310,7 +314,8 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         self.net_, self.members_ = train_networks(self.net, X, y, self.n_networks, net_seed, self.verbose)
         self.module_ = self.members_[0]
         self.network_score_ = check_network_quality(self.net_)
-        self.n_classes_ = n_classes(self.net_) or _binary_logit_classes(self.net, X, y)
+        self.n_outputs_ = list_neurons(self.module_, X[:1])["output"]
+        self.n_classes_ = n_classes(self.net_) or _binary_logit_classes(self.net, self.n_outputs_, y)
         idx = np.sort(check_random_state(point_seed).choice(len(X), min(len(X), self.n_points), replace=False))
         self.points_ = X[idx]
         if self.regressor is None:
@@ -380,6 +385,8 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         members = self.members_ if address.module is None else self.members_[:1]
         if address.module is None and address.unit is None and self.n_classes_ > 2:
             return [ExpectedClassIndex(m) for m in members]
+        if address.module is None and address.unit is None and self.n_classes_ == 2 and self.n_outputs_ == 2:
+            return [LogitDifference(m) for m in members]  # a two-logit binary classifier's decision function
         return members
 
     def _neuron_module(self, address):

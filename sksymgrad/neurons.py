@@ -32,6 +32,7 @@ __all__ = [
     "layer_gradients",
     "project_to_level_set",
     "ExpectedClassIndex",
+    "LogitDifference",
     "MeanOutput",
 ]
 
@@ -336,6 +337,19 @@ class ExpectedClassIndex(torch.nn.Module):
         logits = self.module(X)
         probs = torch.softmax(logits, dim=-1)
         return probs @ torch.arange(logits.shape[-1], dtype=probs.dtype, device=probs.device)
+
+
+class LogitDifference(torch.nn.Module):
+    """``logit_1 - logit_0`` of a two-output binary classifier: its decision function, 0 on the boundary."""
+
+    def __init__(self, module):
+        super().__init__()
+        self.module = module
+
+    def forward(self, X):
+        logits = self.module(X)
+        logits = logits[0] if isinstance(logits, tuple) else logits
+        return logits[..., 1] - logits[..., 0]
 
 
 class MeanOutput(torch.nn.Module):

@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import sympy
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.exceptions import DataConversionWarning
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -174,6 +174,9 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
     n_points_used_ : int
     n_points_dropped_ : int
         Points whose target gradient was degenerate.
+    timed_out_ : bool
+        Whether ``max_time`` stopped a search before it finished (a
+        ``ConvergenceWarning`` says so).
     reduction_ : Reduction or None
         The variables the symmetries of the direction field reduced the
         problem to (``structure=True``), or ``None`` when none was found.
@@ -454,6 +457,14 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             self.equations_ = front.drop(columns=["tree"]).reset_index(drop=True)
             self.best_index_ = int(select_equation(self.equations_, selection, self.selection_window))
         self.expression_ = self.equations_.loc[self.best_index_, "sympy_format"]
+        self.timed_out_ = any(h.get("timed_out", False) for h in self.history_)
+        if self.timed_out_ and self.equations_["loss"].min() >= settings.early_stop_loss:
+            warnings.warn(
+                f"the search stopped at max_time={self.max_time:g} s before it finished; longer formulas may be "
+                "missing from the front. Raise max_time (or lower niterations) for a complete search.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
         return self
 
     def _search_reduced(self, front, X, target, weights, members, ops, settings, seed, progress):

@@ -265,3 +265,24 @@ def test_plain_module_binary_classifier_is_read_on_its_decision_surface():
     assert interp.n_classes_ == 2
     level_set = {"a": (-1.0, 1.0), "b": (-1.0, 1.0), "c": (-1.0, 1.0)}
     assert recovered(interp.sympy(), "a*b + c", level_set, level=0.0, tol=1e-3), interp.summary()
+
+
+def test_two_logit_skorch_classifier_is_read_through_its_decision_function(circle):
+    import torch
+    from skorch import NeuralNetClassifier
+
+    X, y, level = circle
+    module = torch.nn.Sequential(torch.nn.Linear(2, 32), torch.nn.Tanh(), torch.nn.Linear(32, 2))
+    net = NeuralNetClassifier(
+        module,
+        criterion=torch.nn.CrossEntropyLoss,
+        max_epochs=150,
+        lr=0.05,
+        optimizer=torch.optim.Adam,
+        train_split=None,
+        verbose=0,
+    )
+    interp = fast_interpreter(net=net).fit(X, y)  # default neuron: "output"
+    assert interp.n_outputs_ == 2 and interp.n_classes_ == 2
+    task = get_task("circle")
+    assert recovered(interp.sympy(), task.expression, task.domain, level=level), interp.sympy()

@@ -173,3 +173,16 @@ def test_columns_in_kelvin_do_not_crash_the_search():
         warnings.simplefilter("error", RuntimeWarning)
         reg = SymbolicGradientRegressor(max_time=10, random_state=0).fit(pd.DataFrame(X, columns=["p", "T"]), G)
     assert str(reg.sympy()) == "T*p"
+
+
+def test_a_search_stopped_by_max_time_says_so():
+    from sklearn.exceptions import ConvergenceWarning
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1, 2, size=(300, 3))
+    G = np.column_stack([np.cos(X[:, 0] * X[:, 1]) * X[:, 1], np.cos(X[:, 0] * X[:, 1]) * X[:, 0], np.exp(X[:, 2])])
+    with pytest.warns(ConvergenceWarning, match="stopped at max_time=0.05 s"):
+        reg = SymbolicGradientRegressor(max_time=0.05, random_state=0).fit(X, G)
+    assert reg.timed_out_
+    easy = SymbolicGradientRegressor(max_time=5, random_state=0).fit(X, np.column_stack([X[:, 1], X[:, 0], 0 * X[:, 2] + 1]))
+    assert not easy.timed_out_

@@ -227,6 +227,8 @@ def run_search(X, target, weights, mode, ops, settings, feature_symbols, random_
                 "best_loss": min([loss for _, loss in found], default=np.inf),
             }
         )
+    if history:
+        history[-1]["timed_out"] = deadline is not None and time.monotonic() > deadline
     return front_from_candidates(candidates, feature_symbols, ops, mode, X, target, weights), history
 
 
