@@ -28,8 +28,14 @@ from .neurons import (
 from .regressor import SymbolicGradientRegressor
 from .results import Interpretation, SubspaceInterpretation
 from .search.selection import combine_member_directions
-from .training import check_network_quality, n_classes, train_networks
-from .utils.validation import ParamErrors, check_feature_frame, check_finite_columns, warn_if_scaled
+from .training import check_decision_quality, check_network_quality, n_classes, train_networks
+from .utils.validation import (
+    ParamErrors,
+    check_dependent_columns,
+    check_feature_frame,
+    check_finite_columns,
+    warn_if_scaled,
+)
 
 __all__ = ["GradientSymbolicInterpreter"]
 
@@ -191,8 +197,9 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         binary classifier: its output is taken for the logit.
     network_score_ : float or None
         Held-out accuracy or R^2 of the network (the default network's
-        validation split; ``None`` when unknown). A warning is raised when it
-        is close to chance.
+        validation split); for a binary classifier given as is, its training
+        accuracy; ``None`` when unknown. A warning is raised when it is close
+        to chance (an untrained network, a concept it did not learn).
     surrogate_ : estimator or None
         1-D calibration from the formula's value to ``y`` (logistic regression
         for classifiers, isotonic regression for regressors); ``None`` for
@@ -301,6 +308,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         else:
             X, y = validate_data(self, X, y, dtype=np.float64, ensure_all_finite=False, ensure_min_samples=2)
         check_finite_columns(X, getattr(self, "feature_names_in_", None))
+        check_dependent_columns(X, getattr(self, "feature_names_in_", None))
         warn_if_scaled(X)
         if X.shape[1] < 2:
             raise ValueError(
@@ -316,6 +324,8 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         self.network_score_ = check_network_quality(self.net_)
         self.n_outputs_ = list_neurons(self.module_, X[:1])["output"]
         self.n_classes_ = n_classes(self.net_) or _binary_logit_classes(self.net, self.n_outputs_, y)
+        if self.network_score_ is None and self.n_classes_ == 2 and y is not None:
+            self.network_score_ = check_decision_quality(self._neuron_module(parse_neuron("output")), X, y)
         idx = np.sort(check_random_state(point_seed).choice(len(X), min(len(X), self.n_points), replace=False))
         self.points_ = X[idx]
         if self.regressor is None:

@@ -35,6 +35,7 @@ from .search.selection import (
 from .utils.validation import (
     ParamErrors,
     check_constant_columns,
+    check_dependent_columns,
     check_feature_frame,
     check_finite_columns,
     symbol_names,
@@ -376,6 +377,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         if X.shape[0] < 2:
             raise ValueError(f"{type(self).__name__} needs at least 2 samples, got 1 sample.")
         check_constant_columns(X, names)
+        check_dependent_columns(X, names)
         y = np.asarray(y, dtype=float)
         d = X.shape[1]
         if y.ndim == 2 and y.shape[1] == 1:

@@ -148,3 +148,31 @@ def check_network_quality(net):
             stacklevel=3,
         )
     return score
+
+
+def check_decision_quality(decision, X, y):
+    """Training accuracy of a binary decision function given as is (a user's module); warns near chance.
+
+    Networks passed as they are carry no held-out score, and an untrained one
+    still yields a formula. ``decision`` maps ``X`` (float32 tensor) to one
+    value per row, positive for the second class. Returns the accuracy (the
+    better of the two sign conventions).
+    """
+    from .utils.devices import module_device
+
+    y = np.asarray(y)
+    classes = np.unique(y)
+    with torch.no_grad():
+        values = decision(torch.as_tensor(np.asarray(X, dtype=np.float32), device=module_device(decision)))
+    values = values.reshape(len(X), -1)[:, 0].double().cpu().numpy()
+    accuracy = float(np.mean((values > 0) == (y == classes[-1])))
+    accuracy = max(accuracy, 1.0 - accuracy)
+    chance = float(np.max(np.unique(y, return_counts=True)[1]) / len(y))
+    if chance < 1 and (accuracy - chance) / (1.0 - chance) < 0.5:
+        warnings.warn(
+            f"the network's output separates the labels no better than chance (training accuracy {accuracy:.2f} vs "
+            f"{chance:.2f} by chance): is it trained? A formula read off it describes its random initialisation.",
+            SksymgradWarning,
+            stacklevel=3,
+        )
+    return accuracy

@@ -286,3 +286,16 @@ def test_two_logit_skorch_classifier_is_read_through_its_decision_function(circl
     assert interp.n_outputs_ == 2 and interp.n_classes_ == 2
     task = get_task("circle")
     assert recovered(interp.sympy(), task.expression, task.domain, level=level), interp.sympy()
+
+
+def test_an_untrained_module_is_flagged(circle):
+    import torch
+
+    from sksymgrad.exceptions import SksymgradWarning
+
+    X, y, _ = circle
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+    with pytest.warns(SksymgradWarning, match="no better than chance .* is it trained"):
+        interp = fast_interpreter(net=module).fit(X, y)
+    assert interp.network_score_ < 0.75

@@ -186,3 +186,20 @@ def test_a_search_stopped_by_max_time_says_so():
     assert reg.timed_out_
     easy = SymbolicGradientRegressor(max_time=5, random_state=0).fit(X, np.column_stack([X[:, 1], X[:, 0], 0 * X[:, 2] + 1]))
     assert not easy.timed_out_
+
+
+def test_dependent_columns_are_named_and_the_search_does_not_crash():
+    from sksymgrad.exceptions import SksymgradWarning
+
+    # antisymmetric 3x3 matrices stored whole: 9 columns spanning 3 dimensions
+    rng = np.random.default_rng(0)
+    a, b, c = rng.uniform(-1, 1, size=(3, 400))
+    d1, d2, d3 = 1e-17 * rng.normal(size=(3, 400))  # the diagonal at round-off level
+    X = pd.DataFrame(
+        np.column_stack([d1, a, b, -a, d2, c, -b, -c, d3]),
+        columns=["a11", "a12", "a13", "a21", "a22", "a23", "a31", "a32", "a33"],
+    )
+    G = rng.normal(size=(400, 9))
+    with pytest.warns(SksymgradWarning, match=r"3 column\(s\) of X are linear combinations of the others \('a\d\d' = -a\d\d"):
+        reg = SymbolicGradientRegressor(max_time=3, strategies=("linear",), random_state=0).fit(X, G)
+    assert np.isfinite(reg.equations_["loss"]).all()

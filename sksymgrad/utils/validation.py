@@ -86,6 +86,64 @@ def check_constant_columns(X, feature_names=None):
         )
 
 
+def check_dependent_columns(X, feature_names=None, rtol=1e-8):
+    """Warn, naming them, about columns that are linear combinations of the others.
+
+    Such columns (antisymmetric matrices stored whole, a total next to its
+    parts) leave the gradient along the dependent directions undefined by the
+    data: any formula can use either copy. Returns the indices of the
+    dependent columns (those the pivoted QR decomposition finds last).
+
+    Examples
+    --------
+    >>> import numpy as np, warnings
+    >>> X = np.random.default_rng(0).normal(size=(50, 3)); X[:, 2] = X[:, 0] - 2 * X[:, 1]
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     dependent = check_dependent_columns(X, ["a", "b", "c"])
+    >>> dependent.tolist(), "'c' = a - 2*b" in str(w[0].message)
+    ([2], True)
+    """
+    import warnings
+
+    import sympy
+    from scipy.linalg import qr
+
+    from ..exceptions import SksymgradWarning
+
+    if X.shape[0] <= X.shape[1] or X.shape[1] < 2:
+        return np.array([], dtype=int)
+    Z = X - X.mean(axis=0)
+    scale = np.sqrt(np.mean(Z**2, axis=0))
+    Z = Z / np.where(scale > 0, scale, 1.0)
+    if not np.all(np.isfinite(Z)):
+        return np.array([], dtype=int)
+    _, R, pivot = qr(Z, mode="economic", pivoting=True)
+    diag = np.abs(np.diag(R))
+    rank = int(np.sum(diag > rtol * diag[0])) if diag[0] > 0 else 0
+    dependent = np.sort(pivot[rank:])
+    if len(dependent):
+        names = _names(X.shape[1], feature_names)
+        independent = np.sort(pivot[:rank])
+        examples = []
+        for j in dependent[:5]:
+            coef_z, *_ = np.linalg.lstsq(Z[:, independent], Z[:, j], rcond=None)
+            coef = coef_z * scale[j] / scale[independent]  # back to raw units
+            tidy = [int(round(c)) if abs(c - round(c)) < 1e-6 else float(f"{c:.3g}") for c in coef]
+            keep = np.abs(coef_z) > 1e-3 * np.abs(coef_z).max()  # terms that matter, in standardised units
+            expr = sum(c * sympy.Symbol(names[k]) for c, k, ok in zip(tidy, independent, keep) if ok)
+            examples.append(f"{names[j]!r} = {expr}")
+        warnings.warn(
+            f"{len(dependent)} column(s) of X are linear combinations of the others ({'; '.join(examples)}"
+            f"{'; ...' if len(dependent) > 5 else ''}): the data span {rank} of {X.shape[1]} dimensions, so a "
+            "gradient along the dependent directions is not defined by them. Drop the dependent columns "
+            "(keep the independent entries) for a unique formula.",
+            SksymgradWarning,
+            stacklevel=3,
+        )
+    return dependent
+
+
 def check_feature_frame(X):
     """Clear errors for a DataFrame that cannot become a numeric feature matrix.
 
