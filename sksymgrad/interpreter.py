@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .exceptions import DeadNeuronError, SksymgradWarning
 from .export import expression_values, to_latex
-from .networks.mlp import MLPNet
+from .networks.mlp import MLPNet, StandardizedMLP
 from .neurons import (
     ExpectedClassIndex,
     LogitDifference,
@@ -92,6 +92,10 @@ def _search_neuron(regressor, address, points, G, weights, members, names):
         stability=float(row["stability"]) if "stability" in row else None,
         noise_level=getattr(reg, "noise_level_", None),
     )
+
+
+def _first(activation):
+    return activation if isinstance(activation, str) else activation[0]
 
 
 def _binary_logit_classes(module, n_outputs, y):
@@ -315,6 +319,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
                 f"{type(self).__name__} needs at least 2 features, got 1 feature(s): every monotone function "
                 "of one variable has the same gradient direction, so there is no concept to tell apart."
             )
+        self._check_neuron_before_training(X)
         rng = check_random_state(self.random_state)
         net_seed, point_seed = rng.randint(2**31), rng.randint(2**31)
         search_seed = int(rng.randint(2**31))
@@ -341,6 +346,27 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         self.expression_ = result.expression
         self.surrogate_ = self._fit_surrogate(X, y, result.expression)
         return self
+
+    def _check_neuron_before_training(self, X):
+        """A hidden neuron's address is checked against the architecture before any training.
+
+        The architecture is known for a module given as is and for ``MLPNet``
+        (an untrained copy has the same submodules); other nets are checked
+        after training.
+        """
+        address = parse_neuron(self.neuron)
+        if address.module is None:
+            return
+        if isinstance(self.net, torch.nn.Module):
+            probe = self.net
+        elif self.net is None or isinstance(self.net, MLPNet):
+            params = (self.net or MLPNet()).get_params()
+            probe = StandardizedMLP(X.shape[1], 1, tuple(params["hidden_units"]), _first(params["activation"]))
+        else:
+            return
+        widths = list_neurons(probe, X[:1])
+        if address.module not in widths or (address.unit is not None and address.unit >= widths[address.module]):
+            neuron_gradients(probe, X[:1], address)  # raises the named error, with its did-you-mean
 
     def _fit_surrogate(self, X, y, expr):
         """A 1-D model from the formula's value to ``y`` (predicting nets only)."""

@@ -299,3 +299,18 @@ def test_an_untrained_module_is_flagged(circle):
     with pytest.warns(SksymgradWarning, match="no better than chance .* is it trained"):
         interp = fast_interpreter(net=module).fit(X, y)
     assert interp.network_score_ < 0.75
+
+
+def test_a_wrong_hidden_neuron_is_reported_before_training(circle, monkeypatch):
+    import sksymgrad.interpreter as module
+
+    X, y, _ = circle
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before the neuron address was checked")
+
+    monkeypatch.setattr(module, "train_networks", no_training)
+    with pytest.raises(NeuronNotFoundError, match="did you mean 'hidden.1'"):
+        fast_interpreter(neuron="hiden.1[0]").fit(X, y)
+    with pytest.raises(NeuronNotFoundError, match="has 64 units"):
+        fast_interpreter(neuron="hidden.1[64]").fit(X, y)
