@@ -26,7 +26,7 @@ from .neurons import (
     project_to_level_set,
 )
 from .regressor import SymbolicGradientRegressor
-from .results import Interpretation, SubspaceInterpretation
+from .results import NOISY, Interpretation, SubspaceInterpretation
 from .search.selection import combine_member_directions
 from .training import check_decision_quality, check_network_quality, n_classes, train_networks
 from .utils.validation import (
@@ -343,6 +343,15 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
             self.regressor_.set_params(verbose=1)
         self.neurons_ = {}
         result = self.interpret(self.neuron)
+        if result.noise_level is not None and result.noise_level > NOISY:
+            warnings.warn(
+                f"the {result.n_networks} networks disagree about the gradient directions (noise level "
+                f"{result.noise_level:.2g}, mean 1-|cos| between two of them): formulas far simpler or longer than "
+                f"{result.expression} fit within that noise. More data, fewer features or a simpler task "
+                "pin the concept down.",
+                SksymgradWarning,
+                stacklevel=2,
+            )
         self.expression_ = result.expression
         self.surrogate_ = self._fit_surrogate(X, y, result.expression)
         return self

@@ -10,6 +10,13 @@ import sympy
 __all__ = ["Interpretation", "SubspaceInterpretation"]
 
 
+#: A noise level (mean ``1 - |cos|`` between two networks' directions) above
+#: which the networks disagree by about 18 degrees or more: any formula within
+#: ``noise_tolerance`` times that is a loose fit, and a stable choice among
+#: them says little. A reading aid, not a calibrated threshold.
+NOISY = 0.05
+
+
 @dataclass(frozen=True)
 class Interpretation:
     """What one neuron computes, in closed form.
@@ -69,6 +76,8 @@ class Interpretation:
         if self.stability is None:
             return "stability not measured (one network: train several with n_networks)"
         verdict = "solid" if self.stability >= 0.9 else "fairly stable" if self.stability >= 0.6 else "a guess"
+        if self.noise_level is not None and self.noise_level > NOISY:
+            verdict = "weakly determined: the networks disagree, so many formulas fit within their noise"
         text = (
             f"stability {self.stability:.0%} over resampled networks ({verdict}); {self.n_networks} networks, "
             f"noise level {self.noise_level:.2g}"
