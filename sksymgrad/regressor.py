@@ -487,7 +487,8 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             mask, target_y = direction_targets(GY * scale_y, rtol=self.gradient_rtol, warn_fraction=1.0)
             symbols = [sympy.Symbol(f"_y{k}", real=True) for k in range(Y.shape[1])]
             reduced, history = run_search(
-                Y[mask], target_y, weights[mask], "gradient", ops, replace(settings, scale=scale_y), symbols, seed,
+                Y[mask], target_y, weights[mask], "gradient", ops, replace(settings, scale=scale_y, ratio_terms=True),
+                symbols, seed,
                 progress,
             )
             self.history_ += [dict(h, strategy=f"reduced/{h['strategy']}") for h in history]

@@ -38,6 +38,7 @@ class SearchSettings:
     sign: str = "point"
     scale: np.ndarray = None  # gradient components are compared after multiplying by this (the unit-free frame)
     projector: np.ndarray = None  # (n, d, d): term gradients are projected by this first (subspace search)
+    ratio_terms: bool = False  # log(1 - x**2)-type terms for ratios (the variables of a scaling reduction)
 
 
 def operator_table(settings):
@@ -107,7 +108,7 @@ def _linear_candidates(X, target, weights, mode, ops, settings, rng, deadline, l
         [op.name for op in settings.binary_ops],
         [op.name for op in settings.unary_ops],
         max_degree=settings.max_degree,
-        ratios=(mode == "gradient"),  # for directions these are the Lorentz-type factors of reduced problems
+        ratios=settings.ratio_terms and mode == "gradient",
     )
     n_eff = weights.sum() ** 2 / (weights**2).sum()
     out, library, seed_sets, best_loss = [], [], [], np.inf

@@ -38,7 +38,7 @@ def _product(factors):
     return tree
 
 
-def build_term_library(X, binary_operators, unary_operators, max_degree=3, max_terms_per_tier=600, ratios=True):
+def build_term_library(X, binary_operators, unary_operators, max_degree=3, max_terms_per_tier=600, ratios=False):
     """Term trees, grouped in tiers of increasing complexity.
 
     Parameters
@@ -55,10 +55,12 @@ def build_term_library(X, binary_operators, unary_operators, max_degree=3, max_t
     max_terms_per_tier : int, default=600
         Tiers are cut to this size (largest-degree terms dropped first) so the
         search stays tractable with many features.
-    ratios : bool, default=True
+    ratios : bool, default=False
         Offer ``log(1 - x**2)``, ``log(1 - x)``, ``log(1 + x)`` for variables
         inside (-0.95, 0.95), the form a dimensionless ratio such as ``v/c``
-        takes in relativistic formulas.
+        takes in relativistic formulas. The regressor asks for them only in a
+        problem reduced by scaling symmetries, whose variables are such
+        ratios (on raw data, centred columns would get them too).
 
     Returns
     -------
@@ -87,9 +89,7 @@ def build_term_library(X, binary_operators, unary_operators, max_degree=3, max_t
         tiers[0] += [inv(var(j)) for j in nonzero]
     if u("log"):
         tiers[0] += [("log", var(j)) for j in positive]
-        # A variable inside (-1, 1) is often a dimensionless ratio (v/c, from a scaling symmetry):
-        # offer the Lorentz-like composites log(1 - x**2), log(1 - x), log(1 + x), where they stay
-        # away from their singularity (well-conditioned fits).
+        # Lorentz-like composites of a ratio, where they stay away from their singularity.
         unit_interval = [j for j in range(d) if np.abs(X[:, j]).max() < 0.95]
         if ratios and "-" in binary and "+" in binary:
             one = ("c", 1.0)
