@@ -172,14 +172,26 @@ def layer_gradients(module, X, layer=None, max_elements=2**24):
             for start in range(0, len(X), batch):
                 xb = torch.tensor(X[start : start + batch], device=device, requires_grad=True)
                 out = forward(xb).reshape(len(xb), -1)
-                eye = torch.eye(k, dtype=out.dtype, device=device)[:, None, :].expand(k, len(xb), k)
-                (g,) = torch.autograd.grad(out, xb, grad_outputs=eye, is_grads_batched=True, allow_unused=True)
-                g = torch.zeros(k, *xb.shape, device=device) if g is None else g
+                g = _unit_gradients(out, xb, k)
                 values.append(out.detach().double().cpu().numpy())
                 grads.append(g.detach().double().cpu().numpy().transpose(1, 0, 2))
     finally:
         module.train(was_training)
     return np.concatenate(values), np.concatenate(grads)
+
+
+def _unit_gradients(out, xb, k):
+    """``d out[:, u] / d xb`` for every unit ``u``, shape (k, n, d): one batched pass, or one per unit."""
+    eye = torch.eye(k, dtype=out.dtype, device=out.device)[:, None, :].expand(k, len(xb), k)
+    try:
+        (g,) = torch.autograd.grad(out, xb, grad_outputs=eye, is_grads_batched=True, allow_unused=True, retain_graph=True)
+    except RuntimeError:  # an operation vmap cannot batch: one backward pass per unit instead
+        grads = []
+        for u in range(k):
+            (gu,) = torch.autograd.grad(out[:, u].sum(), xb, allow_unused=True, retain_graph=True)
+            grads.append(torch.zeros_like(xb) if gu is None else gu)
+        return torch.stack(grads)
+    return torch.zeros(k, *xb.shape, device=xb.device) if g is None else g
 
 
 def neuron_gradients(module, X, address="output", batch_size=4096):
