@@ -424,10 +424,13 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         """The module of each network whose ``address`` is the neuron (one for hidden units).
 
         Only the network outputs correspond across an ensemble's members;
-        hidden units of different members are unrelated, so they come from the
-        first network alone.
+        hidden units (and the units of a several-unit code) of different
+        members are unrelated, so they come from the first network alone.
         """
-        members = self.members_ if address.module is None else self.members_[:1]
+        # Outputs correspond across members for a classifier, a regressor or a one-unit code; the units of
+        # several-unit codes are unrelated mixtures in each network (interpret them with interpret_subspace).
+        corresponding = address.module is None and (self.n_classes_ or self.n_outputs_ == 1)
+        members = self.members_ if corresponding else self.members_[:1]
         if address.module is None and address.unit is None and self.n_classes_ > 2:
             return [ExpectedClassIndex(m) for m in members]
         if address.module is None and address.unit is None and self.n_classes_ == 2 and self.n_outputs_ == 2:
@@ -643,7 +646,13 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         addresses = [parse_neuron(a) for a in neurons]
         if len(addresses) < 2:
             raise ValueError(f"interpret_subspace needs at least 2 neurons, got {neurons!r}; use interpret() for one.")
-        J = np.stack([neuron_gradients(self._neuron_module(a), self.points_, a)[1] for a in addresses], axis=1)
+        # Output units of several networks (an ensemble of embedders): each network's own latent space, whose
+        # coordinates are unrelated mixtures across networks but whose gradient subspaces are comparable.
+        networks = self.members_ if all(a.module is None for a in addresses) else self.members_[:1]
+        jacobians = [
+            np.stack([neuron_gradients(net, self.points_, a)[1] for a in addresses], axis=1) for net in networks
+        ]
+        J = jacobians[0]
         dead = [str(a) for a, g in zip(addresses, np.swapaxes(J, 0, 1)) if not np.any(np.linalg.norm(g, axis=1) > 0)]
         if dead:
             raise DeadNeuronError(f"neurons {dead} have zero input gradients everywhere: leave them out.")
@@ -658,12 +667,19 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
                 stacklevel=2,
             )
         reg = clone(self.regressor_)
-        if reg.get_params().get("model_selection") == "auto":
+        if reg.get_params().get("model_selection") == "auto" and len(networks) == 1:
             reg = _single_network_regressor(reg)  # one network's gradients: no members to measure noise with
         settings = reg._validate_params()
         steps, residual = fit_subspace(
-            self.points_, J, settings, operator_table(settings), self._symbols(), n_formulas=n_formulas or rank,
-            model_selection="best", selection_window=reg.selection_window,
+            self.points_,
+            J,
+            settings,
+            operator_table(settings),
+            self._symbols(),
+            n_formulas=n_formulas or rank,
+            model_selection="best",
+            selection_window=reg.selection_window,
+            member_jacobians=jacobians if len(jacobians) > 1 else None,
             random_state=check_random_state(self.random_state).randint(2**31),
         )
         return SubspaceInterpretation(

@@ -22,8 +22,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .engine import run_search
-from .expressions import evaluate
+from .expressions import constants_of, evaluate, to_sympy, with_constants
+from .linear import simple_values
+from .losses import trim_weights
 from .pareto import select_equation
+from .selection import NOISE_TOLERANCE, acceptable, network_disagreement, select_by_members
+from .simplify import simplest_form
 
 __all__ = [
     "subspace_basis",
@@ -33,6 +37,7 @@ __all__ = [
     "subspace_residual",
     "SubspaceStep",
     "fit_subspace",
+    "mean_subspace",
 ]
 
 
@@ -119,8 +124,21 @@ class SubspaceStep:
     explained: float
 
 
-def fit_subspace(X, J, settings, ops, symbols, n_formulas=None, weights=None, model_selection="best",
-                 selection_window=1.5, random_state=None):
+def fit_subspace(
+    X,
+    J,
+    settings,
+    ops,
+    symbols,
+    n_formulas=None,
+    weights=None,
+    model_selection="best",
+    selection_window=1.5,
+    member_jacobians=None,
+    alpha=0.05,
+    tolerance=NOISE_TOLERANCE,
+    random_state=None,
+):
     """Formulas whose gradients span the row space of ``J``, added one at a time.
 
     Parameters
@@ -136,8 +154,14 @@ def fit_subspace(X, J, settings, ops, symbols, n_formulas=None, weights=None, mo
         Dimension of the subspace; ``None`` estimates it (:func:`estimate_rank`).
     weights : ndarray of shape (n,), default=None
     model_selection, selection_window :
-        How each step's formula is chosen from its front
+        How each step's formula is chosen from its front without members
         (:func:`~sksymgrad.search.pareto.select_equation`).
+    member_jacobians : list of ndarray of shape (n, k, d), default=None
+        Several networks' Jacobians (their latent spaces are unrelated
+        mixtures; their subspaces are comparable). The target is their mean
+        subspace, and each step selects the simplest formula within the
+        networks' disagreement, as :func:`~sksymgrad.search.selection.select_by_members`
+        does for one neuron (``alpha``, ``tolerance``).
 
     Returns
     -------
@@ -167,29 +191,107 @@ def fit_subspace(X, J, settings, ops, symbols, n_formulas=None, weights=None, mo
     scale = np.where(scale > 0, scale, 1.0)
     Js = np.asarray(J, dtype=float) * scale  # the unit-free frame, as in the regressor
     r = estimate_rank(Js) if n_formulas is None else int(n_formulas)
-    Q = subspace_basis(Js, r)
+    if member_jacobians is not None:
+        member_bases = [subspace_basis(np.asarray(Jm, dtype=float) * scale, r) for Jm in member_jacobians]
+        Q = mean_subspace(member_bases)
+    else:
+        member_bases, Q = None, subspace_basis(Js, r)
     w = np.ones(len(X)) if weights is None else np.asarray(weights, dtype=float)
+    w = w / w.sum()
     rng = np.random.default_rng(random_state)
     settings = replace(settings, scale=scale, strategies=("linear",))
     steps, found = [], []
     d = X.shape[1]
     for m in range(r):
+        P = None
         if found:
             U = _orthonormal(np.stack(found, axis=2))
             P = np.eye(d)[None] - U @ np.swapaxes(U, 1, 2)
-            left, _, _ = np.linalg.svd(P @ Q, full_matrices=False)
-            target = left[:, :, : r - m]
-        else:
-            P, target = None, Q
         front, _ = run_search(
-            X, target, w, "gradient", ops, replace(settings, projector=P), symbols, rng.integers(2**31)
+            X, _remaining(Q, P, r - m), w, "gradient", ops, replace(settings, projector=P), symbols,
+            rng.integers(2**31),
         )
         if len(front) == 0:
             break
         equations = front.drop(columns=["tree"]).reset_index(drop=True)
-        best = int(select_equation(equations, model_selection, selection_window))
-        tree = front["tree"].iloc[best]
+        if member_bases is None:
+            best = int(select_equation(equations, model_selection, selection_window))
+            tree = front["tree"].iloc[best]
+        else:
+            # Noise-calibrated, as for one neuron (sksymgrad.search.selection): each formula's loss against
+            # every network's own subspace, and the networks' disagreement as the unit.
+            targets = [_remaining(Qm, P, r - m) for Qm in member_bases]
+            grads = [evaluate(t, X, ops)[1] * scale for t in front["tree"]]
+            losses = np.array([[_subspace_loss(g, T, P, w, settings.trim) for T in targets] for g in grads])
+            pairwise = np.array(
+                [[_basis_loss(Tj, Tk, w, settings.trim) if j != k else 0.0 for k, Tk in enumerate(targets)]
+                 for j, Tj in enumerate(targets)]
+            )
+            tau = network_disagreement(pairwise)
+            best = select_by_members(equations["complexity"].to_numpy(), losses, alpha, tau, tolerance)
+            equations["member_loss"] = losses.mean(axis=1)
+            tree = _round(front["tree"].iloc[best], losses[best], X, ops, scale, targets, P, w, settings.trim, alpha,
+                          tau, tolerance)
+            if tree is not front["tree"].iloc[best]:
+                expr = simplest_form(to_sympy(tree, symbols, ops))
+                equations.loc[best, ["equation", "sympy_format"]] = [str(expr), expr]
         found.append(evaluate(tree, X, ops)[1] * scale)
         steps.append(SubspaceStep(equations, best, tree, explained_fraction(np.stack(found, axis=2), Q)))
     residual = subspace_residual(np.stack(found, axis=2), Q) if found else np.ones(len(X))
     return steps, residual
+
+
+def _round(tree, current, X, ops, scale, targets, P, w, trim, alpha, tau, tolerance):
+    """Constants of ``tree`` replaced by simpler numbers the networks cannot tell apart (as for one neuron)."""
+    values = list(constants_of(tree))
+    for j, c in enumerate(values):
+        if float(c).is_integer():
+            continue
+        for _, v in simple_values(c):
+            trial = with_constants(tree, values[:j] + [v] + values[j + 1 :])
+            g = evaluate(trial, X, ops)[1] * scale
+            losses = np.array([_subspace_loss(g, T, P, w, trim) for T in targets])
+            if np.all(np.isfinite(losses)) and acceptable(np.vstack([current, losses]), alpha, tau, tolerance)[1]:
+                values[j], current = v, losses
+                break
+    return with_constants(tree, values) if values != list(constants_of(tree)) else tree
+
+
+def mean_subspace(bases):
+    """The r-dimensional subspace closest to several (n, d, r) bases: top eigenvectors of the mean projector."""
+    r = bases[0].shape[2]
+    projector = np.mean([B @ np.swapaxes(B, 1, 2) for B in bases], axis=0)
+    _, vecs = np.linalg.eigh(projector)
+    return vecs[:, :, ::-1][:, :, :r]
+
+
+def _remaining(Q, P, k):
+    """Orthonormal basis (n, d, k) of the part of span(Q) that the projector P keeps (all of it for None)."""
+    if P is None:
+        return Q[:, :, :k]
+    left, _, _ = np.linalg.svd(P @ Q, full_matrices=False)
+    return left[:, :, :k]
+
+
+def _sin2_outside(g, T):
+    q = np.einsum("nd,nd->n", g, g)
+    inside = np.einsum("nd,ndk->nk", g, T)
+    with np.errstate(all="ignore"):
+        return np.where(q > 0, 1.0 - np.einsum("nk,nk->n", inside, inside) / q, 1.0)
+
+
+def _mean_loss(sin2, w, trim):
+    sin2 = np.clip(np.nan_to_num(sin2, nan=1.0), 0.0, 1.0)
+    per_point = sin2 / (1.0 + np.sqrt(1.0 - sin2))  # 1 - cos, as the linear path
+    weights = trim_weights(per_point, w, trim)
+    return float(per_point @ weights / weights.sum())
+
+
+def _subspace_loss(g, T, P, w, trim):
+    """Loss of gradients ``g`` (n, d), projected by ``P``, against the subspace ``T`` (n, d, k)."""
+    return _mean_loss(_sin2_outside(g if P is None else np.einsum("nij,nj->ni", P, g), T), w, trim)
+
+
+def _basis_loss(Tj, Tk, w, trim):
+    """How far one network's subspace is from another's: the mean loss of its basis vectors against it."""
+    return float(np.mean([_mean_loss(_sin2_outside(Tj[:, :, i], Tk), w, trim) for i in range(Tj.shape[2])]))

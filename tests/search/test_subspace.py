@@ -86,3 +86,21 @@ def test_interpreter_reads_a_latent_space_and_warns_when_it_holds_fewer_invarian
     assert "2-dimensional concept" in str(result) and result.explained[-1] == pytest.approx(1.0)
     with pytest.raises(ValueError, match="at least 2 neurons"):
         interp.interpret_subspace([0])
+
+
+def test_members_select_and_round_within_their_disagreement():
+    X = _matrices(300)
+    rng = np.random.default_rng(1)
+    # three "networks": different mixings of trace and determinant, each with its own small distortion
+    members = []
+    for k in range(3):
+        exprs = [sympy.tanh(TRACE + (k + 1) * DET / 3), TRACE * (1 + k) - DET**3]
+        J = _jacobian(exprs, X)
+        members.append(J * (1 + 0.02 * rng.normal(size=J.shape)))
+    settings = _settings()
+    steps, residual = fit_subspace(
+        X, members[0], settings, operator_table(settings), SYMBOLS, member_jacobians=members, random_state=0
+    )
+    formulas = sorted(str(s.equations.loc[s.best_index, "sympy_format"]) for s in steps)
+    assert formulas == ["a + d", "a*d - b*c"], formulas
+    assert "member_loss" in steps[0].equations
