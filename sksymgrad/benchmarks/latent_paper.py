@@ -239,8 +239,12 @@ def get_system(name):
     raise ValueError(f"no latent-paper system {name!r}; known: {[s.name for s in SYSTEMS]}")
 
 
-def run_system(system, seed=0, n_groups=300, group_size=10, budget=30.0, tol=1e-4):
+def run_system(system, seed=0, n_groups=300, group_size=10, budget=30.0, tol=1e-4, n_networks=5):
     """Train a Siamese embedder with one latent unit per invariant and interpret its latent space.
+
+    With several invariants, ``n_networks`` embedders are trained and their
+    subspaces select the formulas (see :func:`~sksymgrad.search.subspace.fit_subspace`);
+    one invariant uses one embedder.
 
     Returns a row: the formulas, the 99th percentile of the subspace residual
     against the true invariants on the samples, whether that is below
@@ -262,6 +266,7 @@ def run_system(system, seed=0, n_groups=300, group_size=10, budget=30.0, tol=1e-
         net=SiameseEmbedder(latent_dim=k),
         neuron=0,
         regressor=default_regressor().set_params(max_time=budget),
+        n_networks=n_networks if k > 1 else "auto",
         random_state=seed,
     )
     interp.fit(frame, groups)
