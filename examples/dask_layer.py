@@ -15,8 +15,8 @@ import joblib
 from dask.distributed import Client, LocalCluster
 
 from sksymgrad import GradientSymbolicInterpreter
-from sksymgrad.networks import MLPNet
 from sksymgrad.benchmarks import make_task_data
+from sksymgrad.networks import MLPNet
 
 SMALL = os.environ.get("SKSYMGRAD_EXAMPLES_SMALL") == "1"  # set by the test suite
 

@@ -1,6 +1,5 @@
 """GradientSymbolicInterpreter: train a network, then read its neurons as formulas."""
 
-import inspect
 import sys
 import warnings
 
@@ -26,8 +25,9 @@ from .neurons import (
     project_to_level_set,
 )
 from .regressor import SymbolicGradientRegressor
-from .results import NOISY, Interpretation, SubspaceInterpretation
+from .results import NOISY, SubspaceInterpretation
 from .search.selection import combine_member_directions
+from .search_neuron import search_neuron, single_network_regressor
 from .training import check_decision_quality, check_network_quality, n_classes, train_networks
 from .utils.validation import (
     ParamErrors,
@@ -53,45 +53,6 @@ def default_regressor():
     worst tenth of the points out (``regressor__trim_fraction``).
     """
     return SymbolicGradientRegressor(model_selection="auto", trim_fraction=0.1)
-
-
-def _single_network_regressor(reg):
-    """The rule used when only one network is available (no noise to measure).
-
-    The knee of the front in a 30x loss window, with loose rounding: the
-    rule of sksymgrad 0.1, tuned on the public tasks. Prefer an ensemble.
-    """
-    return reg.set_params(model_selection="knee", selection_window=30.0, rounding_rtol=0.2)
-
-
-def _search_neuron(regressor, address, points, G, weights, members, names):
-    """One neuron's search (a function of its data alone, so joblib can send it to another process)."""
-    Xp = pd.DataFrame(points, columns=list(names)) if names is not None else points
-    reg = clone(regressor)
-    fit_params = {}
-    if members is not None and "member_gradients" in inspect.signature(reg.fit).parameters:
-        fit_params["member_gradients"] = members
-    elif reg.get_params().get("model_selection") == "auto":
-        reg = _single_network_regressor(reg)
-    try:
-        reg.fit(Xp, G, sample_weight=weights, **fit_params)
-    except DeadNeuronError as exc:
-        raise DeadNeuronError(f"neuron {str(address)!r}: {exc}") from exc
-    row = reg.equations_.loc[reg.best_index_]
-    used = weights[np.linalg.norm(G, axis=1) > 0]
-    return Interpretation(
-        neuron=str(address),
-        expression=reg.expression_,
-        equations=reg.equations_,
-        loss=float(row["loss"]),
-        complexity=int(row["complexity"]),
-        n_points=int(reg.n_points_used_),
-        n_effective=float(used.sum() ** 2 / (used**2).sum()),
-        regressor=reg,
-        n_networks=1 if members is None else len(members),
-        stability=float(row["stability"]) if "stability" in row else None,
-        noise_level=getattr(reg, "noise_level_", None),
-    )
 
 
 def _first(activation):
@@ -575,7 +536,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
                 stacklevel=2,
             )
         names = getattr(self, "feature_names_in_", None)
-        jobs = (delayed(_search_neuron)(self.regressor_, a, *data[a], names) for a in todo if a in data)
+        jobs = (delayed(search_neuron)(self.regressor_, a, *data[a], names) for a in todo if a in data)
         n_jobs = n_jobs if n_jobs is not None else self.n_jobs
         bar = tqdm(total=len(data), desc="neurons", file=sys.stderr, disable=True if len(data) < 2 else None)
         for r in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
@@ -668,7 +629,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
             )
         reg = clone(self.regressor_)
         if reg.get_params().get("model_selection") == "auto" and len(networks) == 1:
-            reg = _single_network_regressor(reg)  # one network's gradients: no members to measure noise with
+            reg = single_network_regressor(reg)  # one network's gradients: no members to measure noise with
         settings = reg._validate_params()
         steps, residual = fit_subspace(
             self.points_,

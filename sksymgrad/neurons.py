@@ -184,7 +184,9 @@ def _unit_gradients(out, xb, k):
     """``d out[:, u] / d xb`` for every unit ``u``, shape (k, n, d): one batched pass, or one per unit."""
     eye = torch.eye(k, dtype=out.dtype, device=out.device)[:, None, :].expand(k, len(xb), k)
     try:
-        (g,) = torch.autograd.grad(out, xb, grad_outputs=eye, is_grads_batched=True, allow_unused=True, retain_graph=True)
+        (g,) = torch.autograd.grad(
+            out, xb, grad_outputs=eye, is_grads_batched=True, allow_unused=True, retain_graph=True
+        )
     except RuntimeError:  # an operation vmap cannot batch: one backward pass per unit instead
         grads = []
         for u in range(k):

@@ -21,7 +21,6 @@ from .search.operators import (
     resolve_operators,
 )
 from .search.pareto import select_equation
-from .search.structure import reduce_by_symmetries, substitute
 from .search.selection import (
     NOISE_TOLERANCE,
     combine_member_directions,
@@ -32,6 +31,7 @@ from .search.selection import (
     select_by_members,
     selection_frequencies,
 )
+from .search.structure import reduce_by_symmetries, substitute
 from .utils.validation import (
     ParamErrors,
     check_constant_columns,
@@ -138,8 +138,9 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         angular spread when ``member_gradients`` are given, else 1e-5
         (exact gradients).
     max_time : float, default=60
-        Wall-clock cap in seconds (for each of the full and the reduced search). When it is hit the result depends on the
-        machine's speed; budgets in ``niterations`` are reproducible.
+        Wall-clock cap in seconds (for each of the full and the reduced
+        search). When it is hit the result depends on the machine's speed;
+        budgets in ``niterations`` are reproducible.
     random_state : int, RandomState instance or None, default=None
     n_jobs : int, default=1
         Processes for the evolutionary islands (joblib).
@@ -487,8 +488,14 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             mask, target_y = direction_targets(GY * scale_y, rtol=self.gradient_rtol, warn_fraction=1.0)
             symbols = [sympy.Symbol(f"_y{k}", real=True) for k in range(Y.shape[1])]
             reduced, history = run_search(
-                Y[mask], target_y, weights[mask], "gradient", ops, replace(settings, scale=scale_y, ratio_terms=True),
-                symbols, seed,
+                Y[mask],
+                target_y,
+                weights[mask],
+                "gradient",
+                ops,
+                replace(settings, scale=scale_y, ratio_terms=True),
+                symbols,
+                seed,
                 progress,
             )
             self.history_ += [dict(h, strategy=f"reduced/{h['strategy']}") for h in history]

@@ -156,5 +156,7 @@ class SubspaceInterpretation:
             lines.append(f"  g{k} = {expr}    (with the formulas before it: {frac:.1%} of the subspace)")
         q99 = float(np.quantile(self.residual, 0.99)) if len(self.residual) else float("nan")
         profile = ", ".join(f"{s:.2g}" for s in self.singular_values)
-        lines.append(f"  largest principal angle: 99th percentile of sin^2 {q99:.2g}; relative singular values {profile}")
+        lines.append(
+            f"  largest principal angle: 99th percentile of sin^2 {q99:.2g}; relative singular values {profile}"
+        )
         return "\n".join(lines)

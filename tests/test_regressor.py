@@ -184,7 +184,9 @@ def test_a_search_stopped_by_max_time_says_so():
     with pytest.warns(ConvergenceWarning, match="stopped at max_time=0.05 s"):
         reg = SymbolicGradientRegressor(max_time=0.05, random_state=0).fit(X, G)
     assert reg.timed_out_
-    easy = SymbolicGradientRegressor(max_time=5, random_state=0).fit(X, np.column_stack([X[:, 1], X[:, 0], 0 * X[:, 2] + 1]))
+    easy = SymbolicGradientRegressor(max_time=5, random_state=0).fit(
+        X, np.column_stack([X[:, 1], X[:, 0], 0 * X[:, 2] + 1])
+    )
     assert not easy.timed_out_
 
 
@@ -200,6 +202,8 @@ def test_dependent_columns_are_named_and_the_search_does_not_crash():
         columns=["a11", "a12", "a13", "a21", "a22", "a23", "a31", "a32", "a33"],
     )
     G = rng.normal(size=(400, 9))
-    with pytest.warns(SksymgradWarning, match=r"3 column\(s\) of X are linear combinations of the others \('a\d\d' = -a\d\d"):
+    with pytest.warns(
+        SksymgradWarning, match=r"3 column\(s\) of X are linear combinations of the others \('a\d\d' = -a\d\d"
+    ):
         reg = SymbolicGradientRegressor(max_time=3, strategies=("linear",), random_state=0).fit(X, G)
     assert np.isfinite(reg.equations_["loss"]).all()

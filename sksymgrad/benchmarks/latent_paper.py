@@ -91,9 +91,12 @@ def _minors3_groups(n_groups, group_size, random_state):
     def minors(P):
         a = P.reshape(-1, 3, 3)
         return (
-            a[:, 0, 0] * a[:, 1, 1] - a[:, 0, 1] * a[:, 1, 0]
-            + a[:, 0, 0] * a[:, 2, 2] - a[:, 0, 2] * a[:, 2, 0]
-            + a[:, 1, 1] * a[:, 2, 2] - a[:, 1, 2] * a[:, 2, 1]
+            a[:, 0, 0] * a[:, 1, 1]
+            - a[:, 0, 1] * a[:, 1, 0]
+            + a[:, 0, 0] * a[:, 2, 2]
+            - a[:, 0, 2] * a[:, 2, 0]
+            + a[:, 1, 1] * a[:, 2, 2]
+            - a[:, 1, 2] * a[:, 2, 1]
         )
 
     def solve(P, v):
@@ -146,7 +149,10 @@ def _interval_groups(n_groups, group_size, random_state):
 
     rng = np.random.default_rng(random_state)
     X, groups = _solve_for_entry(
-        n_groups, group_size, rng, 4,
+        n_groups,
+        group_size,
+        rng,
+        4,
         lambda P: P[:, 3] ** 2 - (P[:, :3] ** 2).sum(axis=1),
         lambda P, v: solve(P[:, [3, 0, 1, 2]], v),
     )

@@ -72,7 +72,7 @@ class GroupContrastiveLoss(nn.Module):
     def forward(self, z, groups):
         z = z.reshape(len(z), -1)
         z = (z - z.mean(dim=0)) / (z.std(dim=0) + 1e-6)
-        logits = -torch.cdist(z, z) ** 2 / (z.shape[1] * self.temperature)
+        logits = -(torch.cdist(z, z) ** 2) / (z.shape[1] * self.temperature)
         eye = torch.eye(len(z), dtype=torch.bool, device=z.device)
         logits = logits.masked_fill(eye, float("-inf"))
         log_p = logits - torch.logsumexp(logits, dim=1, keepdim=True)
@@ -186,9 +186,7 @@ class SiameseEmbedder(EmbedderMixin, TransformerMixin, BaseEstimator):
 
     def _validate_params(self):
         errors = network_param_errors(self, ("latent_dim", "max_epochs", "batch_size", "patience"))
-        errors.check(
-            self.loss in _LOSSES, f"loss must be one of {_LOSSES}, got {self.loss!r}"
-        )
+        errors.check(self.loss in _LOSSES, f"loss must be one of {_LOSSES}, got {self.loss!r}")
         errors.raise_if_any()
 
     def fit(self, X, y):

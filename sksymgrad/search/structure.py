@@ -203,8 +203,11 @@ def _apply(symmetry, X, G, positive):
     # so that ratios are small numbers (``v/c`` for v < c, the form relativistic factors take).
     magnitude = np.median(np.abs(X), axis=0)
     order = sorted(support, key=lambda j: (abs(coefs[j]), -magnitude[j], -j))
-    pivots = [j for j in order if symmetry.kind == "translation" or positive[j] or all(
-        (coefs[i] / coefs[j]).denominator == 1 for i in support)]
+    pivots = [
+        j
+        for j in order
+        if symmetry.kind == "translation" or positive[j] or all((coefs[i] / coefs[j]).denominator == 1 for i in support)
+    ]
     if not pivots:
         return None
     j = pivots[0]

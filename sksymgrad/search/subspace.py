@@ -208,7 +208,13 @@ def fit_subspace(
             U = _orthonormal(np.stack(found, axis=2))
             P = np.eye(d)[None] - U @ np.swapaxes(U, 1, 2)
         front, _ = run_search(
-            X, _remaining(Q, P, r - m), w, "gradient", ops, replace(settings, projector=P), symbols,
+            X,
+            _remaining(Q, P, r - m),
+            w,
+            "gradient",
+            ops,
+            replace(settings, projector=P),
+            symbols,
             rng.integers(2**31),
         )
         if len(front) == 0:
@@ -224,14 +230,28 @@ def fit_subspace(
             grads = [evaluate(t, X, ops)[1] * scale for t in front["tree"]]
             losses = np.array([[_subspace_loss(g, T, P, w, settings.trim) for T in targets] for g in grads])
             pairwise = np.array(
-                [[_basis_loss(Tj, Tk, w, settings.trim) if j != k else 0.0 for k, Tk in enumerate(targets)]
-                 for j, Tj in enumerate(targets)]
+                [
+                    [_basis_loss(Tj, Tk, w, settings.trim) if j != k else 0.0 for k, Tk in enumerate(targets)]
+                    for j, Tj in enumerate(targets)
+                ]
             )
             tau = network_disagreement(pairwise)
             best = select_by_members(equations["complexity"].to_numpy(), losses, alpha, tau, tolerance)
             equations["member_loss"] = losses.mean(axis=1)
-            tree = _round(front["tree"].iloc[best], losses[best], X, ops, scale, targets, P, w, settings.trim, alpha,
-                          tau, tolerance)
+            tree = _round(
+                front["tree"].iloc[best],
+                losses[best],
+                X,
+                ops,
+                scale,
+                targets,
+                P,
+                w,
+                settings.trim,
+                alpha,
+                tau,
+                tolerance,
+            )
             if tree is not front["tree"].iloc[best]:
                 expr = simplest_form(to_sympy(tree, symbols, ops))
                 equations.loc[best, ["equation", "sympy_format"]] = [str(expr), expr]
