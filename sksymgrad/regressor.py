@@ -438,6 +438,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         finally:
             if bar is not None:
                 bar.close()
+        self.reduction_ = None
         solved = len(front) > 0 and front["loss"].min() < settings.early_stop_loss
         if self.structure and self.objective_ == "gradient" and d > 1 and not solved:
             front = self._search_reduced(front, Xs, target, ws, members_used, ops, settings, seed, progress)
