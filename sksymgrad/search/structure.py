@@ -32,7 +32,7 @@ from math import comb
 
 import numpy as np
 
-from .expressions import evaluate_value, var
+from .expressions import var
 
 __all__ = ["Symmetry", "Reduction", "find_symmetries", "reduce_by_symmetries", "substitute"]
 
@@ -308,8 +308,3 @@ def reduce_by_symmetries(X, G, tol, member_gradients=None, kinds=("translation",
     if not symmetries:
         return None, X, G, member_gradients
     return Reduction(columns, symmetries), Y, GY, members
-
-
-def reduced_values(reduction, X, ops):
-    """Values of the reduced variables at new points ``X`` (original features)."""
-    return np.column_stack([evaluate_value(c, X, ops) for c in reduction.columns])
