@@ -314,3 +314,27 @@ def test_a_wrong_hidden_neuron_is_reported_before_training(circle, monkeypatch):
         fast_interpreter(neuron="hiden.1[0]").fit(X, y)
     with pytest.raises(NeuronNotFoundError, match="has 64 units"):
         fast_interpreter(neuron="hidden.1[64]").fit(X, y)
+
+
+class _Latent(torch.nn.Module):
+    """A fixed 'embedder': three latent coordinates mixing trace and determinant."""
+
+    def forward(self, x):
+        t = x[:, 0] + x[:, 3]
+        det = x[:, 0] * x[:, 3] - x[:, 1] * x[:, 2]
+        return torch.stack([t + det, t * 0.5 - det, torch.tanh(t)], dim=1)
+
+
+def test_interpreter_reads_a_latent_space_and_warns_when_it_holds_fewer_invariants():
+    X = pd.DataFrame(np.random.default_rng(0).uniform(-1, 1, size=(300, 4)), columns=["a", "b", "c", "d"])
+    interp = GradientSymbolicInterpreter(net=_Latent(), neuron=0, random_state=0)
+    interp.set_params(regressor__max_time=10, regressor__strategies=("linear",)).fit(X, np.zeros(len(X)))
+    from sksymgrad.exceptions import SksymgradWarning
+
+    with pytest.warns(SksymgradWarning, match="span only 2 independent"):
+        result = interp.interpret_subspace()
+    assert result.neurons == ["0", "1", "2"]
+    assert result.n_formulas == 2 and np.quantile(result.residual, 0.99) < 1e-8, str(result)
+    assert "2-dimensional concept" in str(result) and result.explained[-1] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="at least 2 neurons"):
+        interp.interpret_subspace([0])

@@ -1,13 +1,9 @@
 """Subspace interpretation: several formulas spanning several neurons' gradients."""
 
 import numpy as np
-import pandas as pd
 import pytest
 import sympy
-import torch
 
-from sksymgrad import GradientSymbolicInterpreter
-from sksymgrad.exceptions import SksymgradWarning
 from sksymgrad.export import expression_gradients
 from sksymgrad.search.engine import SearchSettings, operator_table
 from sksymgrad.search.operators import DEFAULT_BINARY_OPERATORS, DEFAULT_UNARY_OPERATORS, resolve_operators
@@ -64,28 +60,6 @@ def test_rank_of_the_neurons_gradients():
     assert estimate_rank(_jacobian([TRACE, DET], X)) == 2
     assert estimate_rank(_jacobian([TRACE, sympy.exp(TRACE)], X)) == 1  # the second repeats the first
     assert estimate_rank(_jacobian([TRACE, DET, TRACE * DET], X)) == 2
-
-
-class _Latent(torch.nn.Module):
-    """A fixed 'embedder': three latent coordinates mixing trace and determinant."""
-
-    def forward(self, x):
-        t = x[:, 0] + x[:, 3]
-        det = x[:, 0] * x[:, 3] - x[:, 1] * x[:, 2]
-        return torch.stack([t + det, t * 0.5 - det, torch.tanh(t)], dim=1)
-
-
-def test_interpreter_reads_a_latent_space_and_warns_when_it_holds_fewer_invariants():
-    X = pd.DataFrame(_matrices(300), columns=["a", "b", "c", "d"])
-    interp = GradientSymbolicInterpreter(net=_Latent(), neuron=0, random_state=0)
-    interp.set_params(regressor__max_time=10, regressor__strategies=("linear",)).fit(X, np.zeros(len(X)))
-    with pytest.warns(SksymgradWarning, match="span only 2 independent"):
-        result = interp.interpret_subspace()
-    assert result.neurons == ["0", "1", "2"]
-    assert result.n_formulas == 2 and np.quantile(result.residual, 0.99) < 1e-8, str(result)
-    assert "2-dimensional concept" in str(result) and result.explained[-1] == pytest.approx(1.0)
-    with pytest.raises(ValueError, match="at least 2 neurons"):
-        interp.interpret_subspace([0])
 
 
 def test_members_select_and_round_within_their_disagreement():
