@@ -115,11 +115,18 @@ def build_term_library(X, binary_operators, unary_operators, max_degree=3, max_t
     if has_mul and max_degree >= 4:
         tiers[2] += [_product((j, j, j, j)) for j in range(d)]
 
-    # Tier 3: one variable times a trigonometric function of another.
+    # Tier 3: one variable (in small problems also a product of two) times a trigonometric function of another.
     if has_mul:
         for name in ("sin", "cos"):
             if u(name):
                 tiers[3] += [("*", var(j), (name, var(k))) for j in range(d) for k in range(d)]
+                if d <= 4:
+                    tiers[3] += [
+                        ("*", ("*", var(j), var(k)), (name, var(m)))
+                        for j, k in combinations(range(d), 2)
+                        for m in range(d)
+                        if m not in (j, k)
+                    ]
         if u("log"):
             tiers[3] += [("*", var(j), ("log", var(k))) for j in range(d) for k in positive]
     return [tier[:max_terms_per_tier] for tier in tiers if tier]
