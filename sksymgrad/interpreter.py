@@ -641,6 +641,8 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
             model_selection="best",
             selection_window=reg.selection_window,
             member_jacobians=jacobians if len(jacobians) > 1 else None,
+            alpha=reg.selection_alpha,
+            tolerance=reg.noise_tolerance,
             random_state=check_random_state(self.random_state).randint(2**31),
         )
         return SubspaceInterpretation(
