@@ -628,6 +628,11 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
                 stacklevel=2,
             )
         reg = clone(self.regressor_)
+        if not isinstance(reg, SymbolicGradientRegressor):
+            raise TypeError(
+                f"interpret_subspace searches with the built-in SymbolicGradientRegressor; the regressor is "
+                f"{type(reg).__name__}. Use regressor=None (the default) or a SymbolicGradientRegressor."
+            )
         if reg.get_params().get("model_selection") == "auto" and len(networks) == 1:
             reg = single_network_regressor(reg)  # one network's gradients: no members to measure noise with
         settings = reg._validate_params()
