@@ -26,7 +26,7 @@ from .neurons import (
 )
 from .regressor import SymbolicGradientRegressor
 from .results import NOISY, SubspaceInterpretation
-from .search.selection import NOISE_TOLERANCE, combine_member_directions
+from .search.selection import combine_member_directions
 from .search_neuron import search_neuron, single_network_regressor
 from .training import check_decision_quality, check_network_quality, n_classes, train_networks
 from .utils.validation import (
@@ -644,10 +644,10 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
             self._symbols(),
             n_formulas=n_formulas or rank,
             model_selection="best",
-            selection_window=getattr(reg, "selection_window", 1.5),
+            selection_window=reg.selection_window,
             member_jacobians=jacobians if len(jacobians) > 1 else None,
-            alpha=getattr(reg, "selection_alpha", 0.05),
-            tolerance=getattr(reg, "noise_tolerance", NOISE_TOLERANCE),
+            alpha=reg.selection_alpha,
+            tolerance=reg.noise_tolerance,
             random_state=check_random_state(self.random_state).randint(2**31),
         )
         return SubspaceInterpretation(
