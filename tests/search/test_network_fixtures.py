@@ -13,21 +13,18 @@ long formulas that fit the networks' shared distortions, e.g.
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from sksymgrad import SymbolicGradientRegressor
 from sksymgrad.benchmarks import get_task, recovered
+from sksymgrad.benchmarks.ensembles import load_ensemble
 from sksymgrad.search.selection import combine_member_directions
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 
 
 def _load(name):
-    data = np.load(FIXTURES / "ensembles" / f"{name.replace('.', '_')}.npz")
-    task = get_task(name)
-    X = pd.DataFrame(data["points"].astype(float), columns=task.variables)
-    return task, X, data["members"].astype(float), float(data["level"])
+    return load_ensemble(FIXTURES / "ensembles" / f"{name.replace('.', '_')}.npz")
 
 
 @pytest.mark.parametrize("name", ["I.12.1", "I.14.4"])
