@@ -164,6 +164,19 @@ def test_the_formula_does_not_depend_on_the_columns_units(factor):
     assert str(reg.sympy()) == "m1*m2/r**2"
 
 
+def test_gravity_with_distances_in_the_hundreds_is_found_through_noisy_directions():
+    # In raw units the r component of the gradient is 100x smaller than the masses': before the unit-free
+    # frame the search returned m1*m2 here.
+    rng = np.random.default_rng(1)
+    X = np.column_stack([rng.uniform(1, 5, 600), rng.uniform(1, 5, 600), rng.uniform(100, 300, 600)])
+    m1, m2, r = X.T
+    G = np.column_stack([m2 / r**2, m1 / r**2, -2 * m1 * m2 / r**3])
+    G = G / np.linalg.norm(G * X.std(axis=0), axis=1, keepdims=True)  # unit length in the unit-free frame
+    G = G + 0.01 * rng.normal(size=G.shape) / X.std(axis=0)  # 1 % noise there, in every column's own units
+    reg = SymbolicGradientRegressor(max_time=10, random_state=0).fit(pd.DataFrame(X, columns=["m1", "m2", "r"]), G)
+    assert str(reg.sympy()) == "m1*m2/r**2"
+
+
 def test_columns_in_kelvin_do_not_crash_the_search():
     rng = np.random.default_rng(0)
     X = np.column_stack([rng.uniform(1, 5, 500), rng.uniform(200, 400, 500)])

@@ -17,9 +17,56 @@ from ..utils.devices import resolve_device
 from ..utils.random import torch_seed_context
 from ..utils.validation import ParamErrors
 
-__all__ = ["StandardizedMLP", "StackedMLP", "MemberLoss", "StandardizeInputs", "MLPNet", "ACTIVATIONS", "infer_task"]
+__all__ = [
+    "StandardizedMLP",
+    "StackedMLP",
+    "MemberLoss",
+    "StandardizeInputs",
+    "MLPNet",
+    "ACTIVATIONS",
+    "infer_task",
+    "heavy_tailed_columns",
+]
 
 ACTIVATIONS = {"tanh": nn.Tanh, "silu": nn.SiLU, "softplus": nn.Softplus, "gelu": nn.GELU, "relu": nn.ReLU}
+
+
+#: A column whose standard deviation exceeds this many times its bulk's
+#: spread (interquartile range / 1.349, the standard deviation of a normal
+#: with that IQR) is scaled by the bulk: its variance comes from a few far
+#: points (a normal gives 1, a uniform 0.78, a lognormal(1) 2).
+HEAVY_TAIL_RATIO = 3.0
+
+
+def heavy_tailed_columns(X):
+    """Columns whose spread comes from a few far points, with their bulk's centre and scale.
+
+    A few entries of 1e3-1e4 among values of order 1 (ratios, matrix entries
+    of ``M A M^-1``) inflate the standard deviation so much that the bulk of
+    the data lands within a hair of zero after standardising, and the network
+    cannot resolve it. Such columns (standard deviation above
+    :data:`HEAVY_TAIL_RATIO` times IQR/1.349) are centred on their median and
+    scaled by IQR/1.349 instead; the far points then lie far out, where they
+    belong.
+
+    Returns
+    -------
+    heavy : ndarray of bool, shape (n_features,)
+    median, bulk_scale : ndarray of shape (n_features,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.column_stack([rng.uniform(0, 1, 1000), rng.standard_cauchy(1000)])
+    >>> heavy, median, scale = heavy_tailed_columns(X)
+    >>> heavy.tolist(), bool(0.5 < scale[1] < 2)
+    ([False, True], True)
+    """
+    X = np.asarray(X, dtype=np.float64)
+    q25, median, q75 = np.percentile(X, [25, 50, 75], axis=0)
+    bulk = (q75 - q25) / 1.349
+    return (bulk > 0) & (X.std(axis=0) > HEAVY_TAIL_RATIO * bulk), median, bulk
 
 
 class _Standardized(nn.Module):
@@ -31,9 +78,13 @@ class _Standardized(nn.Module):
         self.register_buffer("input_scale", torch.ones(n_features))
 
     def set_standardization(self, X):
-        X = torch.as_tensor(np.asarray(X, dtype=np.float32), device=self.input_mean.device)
-        scale = X.std(dim=0)
-        self.input_mean.copy_(X.mean(dim=0))
+        X = np.asarray(X, dtype=np.float32)
+        Xt = torch.as_tensor(X, device=self.input_mean.device)
+        mean, scale = Xt.mean(dim=0), Xt.std(dim=0)
+        heavy, median, bulk = (torch.as_tensor(a, device=mean.device) for a in heavy_tailed_columns(X))
+        mean = torch.where(heavy, median.to(mean.dtype), mean)
+        scale = torch.where(heavy, bulk.to(scale.dtype), scale)
+        self.input_mean.copy_(mean)
         self.input_scale.copy_(torch.where(scale > 0, scale, torch.ones_like(scale)))
 
     def standardize(self, X):
