@@ -55,11 +55,35 @@ def load_table(path, target):
     return X.astype(float), y.to_numpy()
 
 
+def check_output_paths(out=None, plot=None):
+    """Fail before any training on report or plot paths that could not be written at the end."""
+    import importlib.util
+    import os
+
+    for path, flag in ((out, "--out"), (plot, "--plot")):
+        if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            raise CLIError(f"{flag} {path!r}: the folder {os.path.dirname(os.path.abspath(path))!r} does not exist")
+    if out and not out.endswith((".json", ".html", ".htm")):
+        raise CLIError(f"--out must end in .json or .html, got {out!r}")
+    if plot:
+        if importlib.util.find_spec("matplotlib") is None:
+            raise CLIError("--plot needs matplotlib: pip install matplotlib (or sksymgrad[plot])")
+        from matplotlib.figure import Figure
+
+        formats = Figure().canvas.get_supported_filetypes()
+        suffix = os.path.splitext(plot)[1].lstrip(".").lower()
+        if suffix not in formats:
+            raise CLIError(
+                f"--plot {plot!r}: matplotlib writes {', '.join(sorted(formats))}; got {suffix or 'no'} suffix"
+            )
+
+
 def _interpret(args):
     from . import GradientSymbolicInterpreter, SiameseEmbedder
     from .interpreter import default_regressor
     from .networks import MLPNet
 
+    check_output_paths(args.out, args.plot)
     X, y = load_table(args.csv, args.target)
     neuron = int(args.neuron) if args.neuron.lstrip("-").isdigit() else args.neuron
     regressor = default_regressor().set_params(max_time=args.max_time, verbose=1)

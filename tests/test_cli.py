@@ -37,6 +37,9 @@ def test_interpret_happy_path_writes_report_and_plot(csv, tmp_path, capsys):
         ("ok", ["--target", "lable"], "target column 'lable' is not in .* \\(did you mean 'label'\\?\\)"),
         ("text", ["--target", "label"], "non-numeric feature column\\(s\\) \\['kind'\\]"),
         ("nan", ["--target", "label"], "2 NaN/inf value\\(s\\).*'a': 2 rows \\(first row 3\\)"),
+        ("ok", ["--target", "label", "--out", "report.txt"], "--out must end in .json or .html"),
+        ("ok", ["--target", "label", "--plot", "front.xyz"], "--plot 'front.xyz': matplotlib writes .*png"),
+        ("ok", ["--target", "label", "--out", "no/such/folder/r.json"], "--out .* the folder .* does not exist"),
     ],
 )
 def test_bad_input_is_reported(tmp_path, capsys, make, args, message):
@@ -52,3 +55,15 @@ def test_bad_input_is_reported(tmp_path, capsys, make, args, message):
     import re
 
     assert re.search(message, capsys.readouterr().err)
+
+
+def test_plot_without_matplotlib_fails_before_training(monkeypatch):
+    import importlib.util
+
+    from sksymgrad.cli import CLIError, check_output_paths
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "matplotlib" else real(name, *a))
+    with pytest.raises(CLIError, match="--plot needs matplotlib: pip install matplotlib"):
+        check_output_paths(plot="front.png")
+    check_output_paths(out="report.html")  # a report needs nothing more
