@@ -31,6 +31,7 @@ from .search_neuron import search_neuron, single_network_regressor
 from .training import check_decision_quality, check_network_quality, n_classes, train_networks
 from .utils.validation import (
     ParamErrors,
+    check_constant_columns,
     check_dependent_columns,
     check_feature_frame,
     check_finite_columns,
@@ -272,8 +273,10 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
             X = validate_data(self, X, dtype=np.float64, ensure_all_finite=False, ensure_min_samples=2)
         else:
             X, y = validate_data(self, X, y, dtype=np.float64, ensure_all_finite=False, ensure_min_samples=2)
-        check_finite_columns(X, getattr(self, "feature_names_in_", None))
-        check_dependent_columns(X, getattr(self, "feature_names_in_", None))
+        names = getattr(self, "feature_names_in_", None)
+        check_finite_columns(X, names)
+        check_constant_columns(X, names)  # before training: the search would refuse them after it
+        check_dependent_columns(X, names)
         warn_if_scaled(X)
         if X.shape[1] < 2:
             raise ValueError(

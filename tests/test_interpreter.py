@@ -314,6 +314,9 @@ def test_a_wrong_hidden_neuron_is_reported_before_training(circle, monkeypatch):
         fast_interpreter(neuron="hiden.1[0]").fit(X, y)
     with pytest.raises(NeuronNotFoundError, match="has 64 units"):
         fast_interpreter(neuron="hidden.1[64]").fit(X, y)
+    constant = X.assign(g=9.81)
+    with pytest.raises(ValueError, match="'g' \\(always 9.81\\) of X are constant"):
+        fast_interpreter().fit(constant, y)
 
 
 class _Latent(torch.nn.Module):
