@@ -47,7 +47,7 @@ def plot_pareto_front(equations, selected=None, ax=None):
             zorder=4,
             label="selected",
         )
-        ax.set_title(f"${sympy.latex(row['sympy_format'])}$" if "sympy_format" in row else str(row["equation"]))
+        _set_formula_title(ax, row["sympy_format"] if "sympy_format" in row else row["equation"])
     ax.set_yscale("log")
     ax.set_xlabel("complexity (nodes)")
     ax.set_ylabel("loss (mean 1 - |cos|)")
@@ -69,7 +69,7 @@ def plot_direction_agreement(expression, symbols, X, G, ax=None, bins=40):
     ax.hist(cos, bins=np.linspace(max(0.0, cos.min()), 1.0, bins), color="C0")
     ax.set_xlabel("|cos| between formula and neuron gradient")
     ax.set_ylabel("points")
-    ax.set_title(f"${sympy.latex(expression)}$: median |cos| {np.median(cos):.4f}")
+    _set_formula_title(ax, expression, f"median |cos| {np.median(cos):.4f}")
     return ax
 
 
@@ -118,6 +118,23 @@ def plot_direction_field(expression, symbols, gradient_fn, bounds, dims=(0, 1), 
     ax.quiver(X[:, i], X[:, j], g_formula[:, 0], g_formula[:, 1], color="C3", label="formula", alpha=0.6)
     ax.set_xlabel(str(symbols[i]))
     ax.set_ylabel(str(symbols[j]))
-    ax.set_title(f"${sympy.latex(expression)}$")
+    _set_formula_title(ax, expression)
     ax.legend(loc="upper right")
     return ax
+
+
+#: Longer formulas are titled in plain text, wrapped, so the title stays inside the figure.
+_TITLE_WIDTH = 60
+
+
+def _set_formula_title(ax, expression, note=""):
+    """Title an axes with a formula: typeset when short, wrapped plain text when long."""
+    import textwrap
+
+    plain = str(expression)
+    if len(plain) <= _TITLE_WIDTH // 2 and isinstance(expression, sympy.Basic):
+        title = f"${sympy.latex(expression)}$"
+        ax.set_title(f"{title}: {note}" if note else title)
+        return
+    lines = textwrap.wrap(plain, _TITLE_WIDTH, break_on_hyphens=False) + ([note] if note else [])
+    ax.set_title("\n".join(lines), fontsize=9 if len(lines) > 2 else None)

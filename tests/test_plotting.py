@@ -26,3 +26,16 @@ def test_plots_draw_labelled_axes(tmp_path):
     ax = plot_direction_field(x**2 + y**2, reg.symbols_, lambda P: 2 * P, bounds=[(-1, 1), (-1, 1)])
     assert ax.get_xlabel() == "x" and ax.get_ylabel() == "y"
     assert isinstance(reg.sympy(), sympy.Expr)
+
+
+def test_a_long_formula_title_is_wrapped_inside_the_figure():
+    x, y, z = sympy.symbols("x y z")
+    long = sum(sympy.Rational(k + 1, 7) * x ** (k % 3) * sympy.cos(y * k) + z / (k + 2) for k in range(6))
+    X = np.random.default_rng(0).uniform(1, 2, (50, 3))
+    ax = plot_direction_agreement(long, [x, y, z], X, X)
+    lines = ax.get_title().split("\n")
+    assert len(lines) > 2 and max(len(line) for line in lines) <= 60 and lines[-1].startswith("median |cos|")
+    ax.figure.tight_layout()
+    renderer = ax.figure.canvas.get_renderer()
+    title = ax.title.get_window_extent(renderer)
+    assert title.x0 >= 0 and title.x1 <= ax.figure.bbox.width  # nothing clipped at the sides
