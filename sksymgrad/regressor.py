@@ -43,7 +43,7 @@ from .utils.validation import (
 
 __all__ = ["SymbolicGradientRegressor"]
 
-_STRATEGIES = ("linear", "evolution")
+_STRATEGIES = ("linear", "ratio", "evolution")
 _SELECTIONS = ("auto", "members", "best", "knee", "accuracy", "score")
 
 
@@ -76,9 +76,11 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         Most terms of a linear-in-parameters candidate.
     max_degree : int, default=3
         Highest degree of the polynomial terms in the linear library.
-    strategies : tuple of str, default=("linear", "evolution")
-        Which strategies run, fastest first; evolution only runs when the
-        linear path found no fit below ``early_stop_loss``.
+    strategies : tuple of str, default=("linear", "ratio", "evolution")
+        Which strategies run, fastest first; each later one only runs when
+        the earlier ones found no fit below ``early_stop_loss``. ``'ratio'``
+        (gradient objective, up to five features): ``A / B`` with ``A`` a sum
+        of library terms and ``B`` a term or a sum or difference of two.
     niterations : int, default=20
         Generations of the evolutionary search.
     populations : int, default=4
