@@ -101,4 +101,5 @@ def test_module_device_is_where_the_parameters_are():
 
     assert module_device(torch.nn.Linear(2, 1)).type == "cpu"
     assert module_device(torch.nn.Identity()).type == "cpu"
+    assert module_device(torch.nn.Linear(2, 1, device="meta")).type == "meta"  # any device, not only cpu/cuda
     assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
