@@ -61,8 +61,9 @@ def check_output_paths(out=None, plot=None):
     import os
 
     for path, flag in ((out, "--out"), (plot, "--plot")):
-        if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-            raise CLIError(f"{flag} {path!r}: the folder {os.path.dirname(os.path.abspath(path))!r} does not exist")
+        folder = os.path.dirname(os.path.abspath(path)) if path else None
+        if folder and not os.path.isdir(folder):
+            raise CLIError(f"{flag} {path!r}: the folder {folder!r} does not exist")
     if out and not out.endswith((".json", ".html", ".htm")):
         raise CLIError(f"--out must end in .json or .html, got {out!r}")
     if plot:

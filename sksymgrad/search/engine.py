@@ -10,7 +10,7 @@ import sympy
 from .evolution import EvolutionConfig, evolve
 from .expressions import evaluate, evaluate_value, to_sympy
 from .library import build_term_library
-from .linear import DirectionProblem, ValueProblem, _fit_batched, beam_search, round_coefficients, term_matrix
+from .linear import DirectionProblem, ValueProblem, beam_search, fit_batched, round_coefficients, term_matrix
 from .pareto import equations_frame, pareto_front
 from .simplify import simplest_form, sympy_complexity
 
@@ -195,6 +195,7 @@ def _ratio_candidates(X, target, weights, ops, settings, rng, deadline, log):
     rows = rng.choice(len(X), size=min(len(X), 200), replace=False)
 
     def divided(index, coefs, at=slice(None)):
+        """Gradients (n, d, K) of ``t_k / B`` in the unit-free frame."""
         B = values[at][:, index] @ np.asarray(coefs)
         gB = grads[at][:, :, index] @ np.asarray(coefs)
         V, G = values[at], grads[at]
@@ -203,20 +204,21 @@ def _ratio_candidates(X, target, weights, ops, settings, rng, deadline, log):
         # The denominator's first term is left out: with it the numerators span B itself, whose quotient
         # is a constant (a null direction of the eigenproblem), and A - t_i changes A/B by a constant only.
         U[:, :, index[0]] = 0.0
-        return U * scale[None, :, None], B
+        return U * scale[None, :, None]
 
     screened = []
     for index, coefs in denominators:
         if deadline is not None and time.monotonic() > deadline:
             break
-        U, B = divided(index, coefs, rows)
+        B = values[rows][:, index] @ np.asarray(coefs)
         if np.sign(B).min() != np.sign(B).max() or np.abs(B).min() < 1e-3 * np.median(np.abs(B)):
             continue  # a denominator that crosses or nears zero on the data is not a concept's
+        U = divided(index, coefs, rows)
         usable = np.all(np.isfinite(U), axis=(0, 1)) & (np.abs(U).max(axis=(0, 1)) > 0)
         if usable.sum() < 1:
             continue
         problem = DirectionProblem(U[..., usable], target[rows], weights[rows], trim=settings.trim)
-        _, loss = _fit_batched(problem, [tuple(range(int(usable.sum())))], None, n_iter=3)
+        _, loss = fit_batched(problem, [tuple(range(int(usable.sum())))], None, n_iter=3)
         screened.append((float(loss[0]), index, coefs))
     screened.sort(key=lambda s: s[0])
     n_eff = weights.sum() ** 2 / (weights**2).sum()
@@ -224,7 +226,7 @@ def _ratio_candidates(X, target, weights, ops, settings, rng, deadline, log):
     for _, index, coefs in screened[:RATIO_DENOMINATORS]:
         if deadline is not None and time.monotonic() > deadline:
             break
-        U, B = divided(index, coefs)
+        U = divided(index, coefs)
         usable = np.all(np.isfinite(U), axis=(0, 1)) & (np.abs(U).max(axis=(0, 1)) > 0)
         numerators = [t for t, k in zip(terms, usable) if k]
         problem = DirectionProblem(U[..., usable], target, weights, trim=settings.trim)

@@ -21,7 +21,7 @@ import numpy as np
 from .expressions import evaluate, evaluate_value
 from .losses import trim_weights
 
-__all__ = ["DirectionProblem", "ValueProblem", "beam_search", "LinearFit", "round_coefficients"]
+__all__ = ["DirectionProblem", "ValueProblem", "beam_search", "fit_batched", "LinearFit", "round_coefficients"]
 
 _FLOOR = 1e-3  # reweighting floor, relative to the median squared gradient norm
 
@@ -188,7 +188,8 @@ class ValueProblem:
         return float(self.mean_y - self.mean_V[list(subset)] @ np.asarray(coefs, dtype=float))
 
 
-def _fit_batched(problem, subsets, rows, n_iter, chunk_elems=4_000_000):
+def fit_batched(problem, subsets, rows, n_iter, chunk_elems=4_000_000):
+    """``problem.fit`` over many subsets in chunks of bounded memory; coefficients and losses."""
     subsets = np.asarray(subsets, dtype=int)
     n = problem.weights.shape[0] if rows is None else len(rows)
     per = n * subsets.shape[1] ** 2 * 4 + 1
@@ -258,7 +259,7 @@ def beam_search(
         for s in subsets:
             by_size.setdefault(len(s), []).append(s)
         for group in by_size.values():
-            _, losses = _fit_batched(problem, group, rows, n_iter=3)
+            _, losses = fit_batched(problem, group, rows, n_iter=3)
             scored.update(zip(group, losses.tolist()))
 
     def best_of_size(s, k):
@@ -295,7 +296,7 @@ def beam_search(
     fits = []
     for size in range(1, largest + 1):
         candidates = best_of_size(size, 3)
-        coefs, losses = _fit_batched(problem, candidates, None, n_iter=12)
+        coefs, losses = fit_batched(problem, candidates, None, n_iter=12)
         best = int(np.argmin(losses))
         fits.append(LinearFit(tuple(candidates[best]), coefs[best], float(losses[best])))
     return fits
