@@ -5,11 +5,12 @@ from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
+import scipy.linalg.lapack
 import sympy
 
 from .evolution import EvolutionConfig, evolve
 from .expressions import evaluate, evaluate_value, to_sympy
-from .library import build_term_library
+from .library import build_term_library, monomials
 from .linear import DirectionProblem, ValueProblem, beam_search, fit_batched, round_coefficients, term_matrix
 from .pareto import equations_frame, pareto_front
 from .simplify import simplest_form, sympy_complexity
@@ -161,6 +162,27 @@ def _linear_candidates(X, target, weights, mode, ops, settings, rng, deadline, l
 RATIO_MAX_FEATURES = 5
 #: Denominators kept after screening, each searched with the beam.
 RATIO_DENOMINATORS = 3
+#: Up to this many variables numerators also get the quartic monomials (the square of a quadratic,
+#: as in ``(t - q*r)**2/(1 - q**2)``, the square of a Lorentz transformation).
+RATIO_QUARTIC_FEATURES = 3
+
+
+def _independent_columns(U, rtol=1e-5):
+    """Indices of columns of ``U`` (n, d, K) that are not numerically combinations of the others.
+
+    With many numerator terms some quotients are nearly dependent (a sum of
+    ``sqrt(w)``, ``log(w)`` and powers of ``w`` can nearly cancel), and the
+    screen's eigenproblem, regularised at about this relative size, then
+    returns noise. A pivoted Cholesky factorisation of the columns' Gram
+    matrix (rank-revealing, like pivoted QR but at the cost of one matrix
+    product) keeps a well-conditioned subset that spans the same space to
+    within ``rtol``.
+    """
+    S = U.reshape(-1, U.shape[-1])
+    gram = S.T @ S
+    gram /= np.sqrt(np.outer(np.diag(gram), np.diag(gram)))
+    _, pivots, rank, _ = scipy.linalg.lapack.dpstrf(gram, lower=1, tol=rtol**2)
+    return np.sort(pivots[:rank] - 1)
 
 
 def _ratio_candidates(X, target, weights, ops, settings, rng, deadline, log):
@@ -173,6 +195,10 @@ def _ratio_candidates(X, target, weights, ops, settings, rng, deadline, log):
     terms at once (one eigenproblem each, on a subsample), and the beam
     search runs for the best few. This reaches ``(u + v)/(1 + u*v/c**2)`` and
     ``(m1*r1 + m2*r2)/(m1 + m2)``, which no sum of terms and no short tree is.
+
+    In a problem reduced by scaling symmetries (``settings.ratio_terms``),
+    whose variables are dimensionless, denominators ``1 + t`` and ``1 - t``
+    are offered too: ``1 - w**2`` with ``w = v/c``.
     """
     binary = [op.name for op in settings.binary_ops]
     if "/" not in binary or "+" not in binary or "-" not in binary or "*" not in binary:
@@ -180,17 +206,24 @@ def _ratio_candidates(X, target, weights, ops, settings, rng, deadline, log):
     keep = weights > 0
     tiers = build_term_library(X[keep], binary, [op.name for op in settings.unary_ops], settings.max_degree)
     library = [t for tier in tiers[:2] for t in tier]
+    if X.shape[1] <= RATIO_QUARTIC_FEATURES and "*" in binary:
+        library += [t for t in monomials(X.shape[1], 4) if t not in library]
+    one = ("c", 1.0)
+    if settings.ratio_terms:
+        library.append(one)  # in denominators only (below)
     with np.errstate(all="ignore"):
         evaluated = [evaluate(t, X, ops) for t in library]
     values = np.stack([np.broadcast_to(v, X.shape[:1]) for v, _ in evaluated], axis=-1)
     grads = np.stack([g for _, g in evaluated], axis=-1)
     ok = np.all(np.isfinite(values), axis=0) & np.all(np.isfinite(grads), axis=(0, 1))
-    ok &= np.abs(grads).max(axis=(0, 1)) > 0
+    ok &= (np.abs(grads).max(axis=(0, 1)) > 0) | np.array([t == one for t in library])
     terms = [t for t, k in zip(library, ok) if k]
     values, grads = values[:, ok], grads[..., ok]
     polynomial = [i for i, t in enumerate(terms) if t in tiers[0] and t[0] in ("x", "square", "*")]
     denominators = [((i,), (1.0,)) for i in polynomial]
     denominators += [((i, j), (1.0, sign)) for i, j in combinations(polynomial, 2) for sign in (1.0, -1.0)]
+    if one in terms:
+        denominators += [((terms.index(one), i), (1.0, sign)) for i in polynomial for sign in (1.0, -1.0)]
     scale = np.ones(X.shape[1]) if settings.scale is None else settings.scale
     rows = rng.choice(len(X), size=min(len(X), 200), replace=False)
 
@@ -203,7 +236,10 @@ def _ratio_candidates(X, target, weights, ops, settings, rng, deadline, log):
             U = (G * B[:, None, None] - V[:, None, :] * gB[:, :, None]) / (B * B)[:, None, None]
         # The denominator's first term is left out: with it the numerators span B itself, whose quotient
         # is a constant (a null direction of the eigenproblem), and A - t_i changes A/B by a constant only.
+        # The constant is never a numerator (its quotient 1/B has B's own direction).
         U[:, :, index[0]] = 0.0
+        if one in terms:
+            U[:, :, terms.index(one)] = 0.0
         return U * scale[None, :, None]
 
     screened = []
@@ -217,8 +253,9 @@ def _ratio_candidates(X, target, weights, ops, settings, rng, deadline, log):
         usable = np.all(np.isfinite(U), axis=(0, 1)) & (np.abs(U).max(axis=(0, 1)) > 0)
         if usable.sum() < 1:
             continue
-        problem = DirectionProblem(U[..., usable], target[rows], weights[rows], trim=settings.trim)
-        _, loss = fit_batched(problem, [tuple(range(int(usable.sum())))], None, n_iter=3)
+        U = U[..., usable]
+        problem = DirectionProblem(U[..., _independent_columns(U)], target[rows], weights[rows], trim=settings.trim)
+        _, loss = fit_batched(problem, [tuple(range(problem.T.shape[-1]))], None, n_iter=3)
         screened.append((float(loss[0]), index, coefs))
     screened.sort(key=lambda s: s[0])
     n_eff = weights.sum() ** 2 / (weights**2).sum()

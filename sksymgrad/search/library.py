@@ -12,7 +12,7 @@ import numpy as np
 
 from .expressions import var
 
-__all__ = ["build_term_library", "variable_signs"]
+__all__ = ["build_term_library", "monomials", "variable_signs"]
 
 
 def variable_signs(X):
@@ -38,6 +38,11 @@ def _product(factors):
     return tree
 
 
+def monomials(d, degree):
+    """Trees of every monomial of exactly ``degree`` in ``d`` variables."""
+    return [_product(f) for f in combinations_with_replacement(range(d), degree)]
+
+
 def build_term_library(X, binary_operators, unary_operators, max_degree=3, max_terms_per_tier=600, ratios=False):
     """Term trees, grouped in tiers of increasing complexity.
 
@@ -51,7 +56,8 @@ def build_term_library(X, binary_operators, unary_operators, max_degree=3, max_t
         Names of the allowed operators; a term is offered only if it can be
         written with them.
     max_degree : int, default=3
-        Highest total degree of the polynomial monomials (and of ``x**4``).
+        Highest total degree of the polynomial monomials (fourth-degree ones
+        come in tier 2).
     max_terms_per_tier : int, default=600
         Tiers are cut to this size (largest-degree terms dropped first) so the
         search stays tractable with many features.
@@ -99,21 +105,26 @@ def build_term_library(X, binary_operators, unary_operators, max_degree=3, max_t
 
     # Tier 1: cubic monomials, negative powers, ratios, square roots.
     if has_mul and max_degree >= 3:
-        tiers[1] += [_product(f) for f in combinations_with_replacement(range(d), 3)]
+        tiers[1] += monomials(d, 3)
     if has_div and has_mul:
         tiers[1] += [inv(_product((j, j))) for j in nonzero]
         tiers[1] += [("/", var(j), var(k)) for j in range(d) for k in nonzero if j != k]
     if u("sqrt"):
         tiers[1] += [("sqrt", var(j)) for j in positive]
 
-    # Tier 2: trigonometric and exponential terms of single variables, x**4.
+    # Tier 2: trigonometric and exponential terms of single variables, squared ratios, quartic monomials.
     for name in ("sin", "cos", "exp"):
         if u(name):
             tiers[2] += [(name, var(j)) for j in range(d)]
     if u("exp") and u("neg"):
         tiers[2] += [("exp", ("neg", var(j))) for j in range(d)]
+    if has_div and has_mul:
+        # A dimensionless ratio often enters squared (a Gaussian's (x/sigma)**2, a resonance's
+        # (omega/omega_0)**2); with logs, a sum of these reaches exp(-(x/s)**2/2)/s.
+        square = (lambda t: ("square", t)) if u("square") else (lambda t: ("*", t, t))
+        tiers[2] += [square(("/", var(j), var(k))) for j in range(d) for k in nonzero if j != k]
     if has_mul and max_degree >= 4:
-        tiers[2] += [_product((j, j, j, j)) for j in range(d)]
+        tiers[2] += monomials(d, 4)
 
     # Tier 3: one variable (in small problems also a product of two) times a trigonometric function of another.
     if has_mul:

@@ -107,10 +107,19 @@ def _pow_complexity(base, exp):
 def simplest_form(expr, invariant=True):
     """Simplest representative of ``expr``, cheaply (no unbounded simplify).
 
-    Candidates are the expression itself, ``factor_terms`` of it, and, when
-    ``invariant`` (gradient objective), the same without an overall numeric
-    factor or an additive constant. The one of least
-    :func:`sympy_complexity` wins.
+    Candidates are the expression itself, ``factor_terms`` of it, for a
+    quotient with exact coefficients also ``together`` and ``factor`` of it
+    (``(t**2*u**2 - 2*t*u*x + x**2)/(1 - u**2/c**2)`` is
+    ``c**2*(x - t*u)**2/(c**2 - u**2)``), and, when ``invariant`` (gradient
+    objective), the same without an overall numeric factor or an additive
+    constant. The one of least :func:`sympy_complexity` wins.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> x, y = sympy.symbols("x y")
+    >>> simplest_form(3 * (x**2 - 2*x*y + y**2) / (x + y) + 1)
+    (x - y)**2/(x + y)
     """
     candidates = [expr]
     try:
@@ -118,29 +127,56 @@ def simplest_form(expr, invariant=True):
     except Exception:  # pragma: no cover - sympy corner cases
         pass
     if invariant:
-        more = []
-        for c in candidates:
-            if c.is_Add:
-                const, rest = c.as_coeff_Add()
-                if const != 0:
-                    c = rest
-                    more.append(c)
-            if c.is_Mul:
-                coeff, rest = c.as_coeff_Mul()
-                if coeff.is_Number and coeff != 1 and coeff != 0:
-                    more.append(rest)
-                    c = rest
-            more.append(-c)  # the sign is invisible to the loss too
-        candidates += more
+        candidates += _without_invariances(candidates)
         product = _exp_of_log_sum(expr)
         if product is not None:
             candidates.append(product)
-    # Least complex first; among equals, the form a person writes: leading term
-    # positive, then fewest minus signs.
-    return min(
-        candidates,
-        key=lambda e: (sympy_complexity(e), sympy.sstr(e).startswith("-"), _n_negatives(e), len(str(e))),
-    )
+    best = min(candidates, key=_preference)
+    if not best.has(sympy.Float) and _has_denominator(best):
+        # Milliseconds each: tried only on a quotient with exact coefficients, where they can pay off.
+        for rewrite in (sympy.together, sympy.factor, _factored_over_expanded):
+            try:
+                rewritten = rewrite(best)
+            except Exception:  # pragma: no cover - sympy corner cases
+                continue
+            candidates.append(rewritten)
+            if invariant:
+                candidates += _without_invariances([rewritten])
+    return min(candidates, key=_preference)
+
+
+def _without_invariances(candidates):
+    """Each candidate without an additive constant or an overall numeric factor, and negated."""
+    more = []
+    for c in candidates:
+        if c.is_Add:
+            const, rest = c.as_coeff_Add()
+            if const != 0:
+                c = rest
+                more.append(c)
+        if c.is_Mul:
+            coeff, rest = c.as_coeff_Mul()
+            if coeff.is_Number and coeff != 1 and coeff != 0:
+                more.append(rest)
+                c = rest
+        more.append(-c)  # the sign is invisible to the loss too
+    return more
+
+
+def _preference(expr):
+    # Least complex first; among equals, the form a person writes: leading term positive, then fewest
+    # minus signs.
+    return sympy_complexity(expr), sympy.sstr(expr).startswith("-"), _n_negatives(expr), len(str(expr))
+
+
+def _factored_over_expanded(expr):
+    # factor() splits c**2 - u**2 into (c - u)*(c + u); a person keeps the difference.
+    numerator, denominator = sympy.fraction(sympy.factor(expr))
+    return numerator / sympy.expand(denominator)
+
+
+def _has_denominator(expr):
+    return any(e.is_Pow and e.exp.is_Rational and e.exp < 0 for e in sympy.preorder_traversal(expr))
 
 
 def _exp_of_log_sum(expr):

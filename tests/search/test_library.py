@@ -1,0 +1,50 @@
+"""Candidate terms of the linear path (sksymgrad.search.library)."""
+
+import numpy as np
+import pandas as pd
+import sympy
+
+from sksymgrad import SymbolicGradientRegressor
+from sksymgrad.benchmarks import recovered
+from sksymgrad.export import expression_gradients
+from sksymgrad.search.library import build_term_library, monomials
+
+BINARY = ("+", "-", "*", "/")
+UNARY = ("square", "cube", "sqrt", "log", "exp", "sin", "cos", "inv", "neg")
+
+
+def _library(X, **kw):
+    return build_term_library(X, BINARY, UNARY, **kw)
+
+
+def test_monomials_of_a_degree():
+    assert len(monomials(3, 4)) == 15  # C(3 + 4 - 1, 4)
+    assert ("*", ("square", ("x", 0)), ("square", ("x", 1))) in monomials(2, 4)
+
+
+def test_quartic_cross_terms_come_with_max_degree_four_only():
+    X = np.random.default_rng(0).uniform(1, 2, (50, 3))
+    cross = ("*", ("square", ("x", 0)), ("square", ("x", 1)))
+    assert not any(cross in tier for tier in _library(X))
+    assert any(cross in tier for tier in _library(X, max_degree=4))
+
+
+def test_squared_ratios_are_offered_after_the_plain_ratios():
+    X = np.random.default_rng(0).uniform(1, 2, (50, 2))
+    tiers = _library(X)
+    squared = ("square", ("/", ("x", 0), ("x", 1)))
+    tier_of = {term: t for t, tier in enumerate(tiers) for term in tier}
+    assert tier_of[squared] > tier_of[("/", ("x", 0), ("x", 1))]
+    # a ratio with a denominator that crosses zero is not offered
+    X[:, 1] -= 1.5
+    assert not any(("square", ("/", ("x", 0), ("x", 1))) in tier for tier in _library(X))
+
+
+def test_a_gaussian_in_a_scaled_variable_is_a_sum_of_library_terms():
+    theta, sigma = sympy.symbols("theta sigma", positive=True)
+    expr = sympy.exp(-((theta / sigma) ** 2) / 2) / sigma  # log: -(theta/sigma)**2/2 - log(sigma)
+    X = np.random.default_rng(0).uniform(1, 3, (400, 2))
+    G = expression_gradients(expr, [theta, sigma], X)
+    reg = SymbolicGradientRegressor(max_time=10, random_state=0, strategies=("linear",), structure=False)
+    reg.fit(pd.DataFrame(X, columns=["theta", "sigma"]), G)
+    assert recovered(reg.sympy(), expr, {"theta": (1, 3), "sigma": (1, 3)}, tol=1e-8), reg.summary()
