@@ -13,7 +13,7 @@ from .expressions import evaluate, evaluate_value, to_sympy
 from .library import build_term_library, monomials
 from .linear import DirectionProblem, ValueProblem, beam_search, fit_batched, round_coefficients, term_matrix
 from .pareto import equations_frame, pareto_front
-from .simplify import simplest_form, sympy_complexity
+from .simplify import drop_negligible_terms, in_differences, simplest_form, sympy_complexity
 
 __all__ = ["SearchSettings", "operator_table", "run_search", "linear_tree", "front_from_candidates"]
 
@@ -197,8 +197,9 @@ def _ratio_candidates(X, target, weights, ops, settings, rng, deadline, log):
     ``(m1*r1 + m2*r2)/(m1 + m2)``, which no sum of terms and no short tree is.
 
     In a problem reduced by scaling symmetries (``settings.ratio_terms``),
-    whose variables are dimensionless, denominators ``1 + t`` and ``1 - t``
-    are offered too: ``1 - w**2`` with ``w = v/c``.
+    whose variables are dimensionless, the constant 1 is a term too:
+    denominators ``1 + t`` and ``1 - t`` (``1 - w**2`` with ``w = v/c``) and
+    numerators ``1 + ...`` (``(1 + a**2 + b**2)/p``).
     """
     binary = [op.name for op in settings.binary_ops]
     if "/" not in binary or "+" not in binary or "-" not in binary or "*" not in binary:
@@ -210,7 +211,7 @@ def _ratio_candidates(X, target, weights, ops, settings, rng, deadline, log):
         library += [t for t in monomials(X.shape[1], 4) if t not in library]
     one = ("c", 1.0)
     if settings.ratio_terms:
-        library.append(one)  # in denominators only (below)
+        library.append(one)
     with np.errstate(all="ignore"):
         evaluated = [evaluate(t, X, ops) for t in library]
     values = np.stack([np.broadcast_to(v, X.shape[:1]) for v, _ in evaluated], axis=-1)
@@ -236,10 +237,7 @@ def _ratio_candidates(X, target, weights, ops, settings, rng, deadline, log):
             U = (G * B[:, None, None] - V[:, None, :] * gB[:, :, None]) / (B * B)[:, None, None]
         # The denominator's first term is left out: with it the numerators span B itself, whose quotient
         # is a constant (a null direction of the eigenproblem), and A - t_i changes A/B by a constant only.
-        # The constant is never a numerator (its quotient 1/B has B's own direction).
         U[:, :, index[0]] = 0.0
-        if one in terms:
-            U[:, :, terms.index(one)] = 0.0
         return U * scale[None, :, None]
 
     screened = []
@@ -394,12 +392,16 @@ def front_from_candidates(candidates, symbols, ops, mode, X, target, weights):
     """The Pareto front of ``(tree, loss, source)`` candidates, shown in simplest form.
 
     Candidates that simplify to the same expression (or to a number) are kept once.
+    Summands that are numerically nil on ``X`` are dropped, and the front's
+    polynomials are written in the differences of variables they depend on
+    through (:func:`~sksymgrad.search.simplify.in_differences`).
     """
     rows = []
     seen = set()
     for tree, loss, source in sorted(candidates, key=lambda c: c[1]):
         if not np.isfinite(loss):
             continue
+        tree = drop_negligible_terms(tree, X, ops)
         if mode == "value":
             a, b = _affine(tree, X, target, weights, ops)
             if abs(b - 1) > 1e-9 or abs(a) > 1e-9 * max(1.0, abs(b)):
@@ -423,6 +425,11 @@ def front_from_candidates(candidates, symbols, ops, mode, X, target, weights):
         return equations_frame([]).reindex(
             columns=["complexity", "loss", "score", "equation", "sympy_format", "tree", "source"]
         )
+    rows = [rows[i] for i in pareto_front([r["complexity"] for r in rows], [r["loss"] for r in rows])]
+    for row in rows:
+        rewritten = in_differences(row["sympy_format"])
+        if sympy_complexity(rewritten) < row["complexity"]:
+            row.update(complexity=sympy_complexity(rewritten), equation=sympy.sstr(rewritten), sympy_format=rewritten)
     keep = pareto_front([r["complexity"] for r in rows], [r["loss"] for r in rows])
     eq = equations_frame([rows[i] for i in keep])
     return eq[["complexity", "loss", "score", "equation", "sympy_format", "tree", "source"]]

@@ -6,9 +6,21 @@ disguises (:func:`strip_invariances`), and results are shown in their
 simplest form (:func:`simplest_form`).
 """
 
+from itertools import combinations
+
+import numpy as np
 import sympy
 
-__all__ = ["strip_invariances", "sympy_complexity", "simplest_form", "FUNCTION_COMPLEXITY"]
+from .expressions import evaluate_value
+
+__all__ = [
+    "strip_invariances",
+    "sympy_complexity",
+    "simplest_form",
+    "drop_negligible_terms",
+    "in_differences",
+    "FUNCTION_COMPLEXITY",
+]
 
 #: Nodes charged for a transcendental function (sin, cos, exp, log, ...), as
 #: PySR's ``complexity_of_operators`` would: a single threshold pins down one
@@ -193,3 +205,63 @@ def _exp_of_log_sum(expr):
 
 def _n_negatives(expr):
     return str(expr).count("-")
+
+
+def drop_negligible_terms(tree, X, ops, rtol=1e-9):
+    """``tree`` without the summands that change its value by less than ``rtol`` (relative) at every point.
+
+    A fitted constant can leave a term that is numerically nil on the data
+    (``- 1e-11/B`` beside terms of order one, ``(c + v)*exp(-632)``); it
+    adds nodes, not meaning.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksymgrad.search.operators import OPERATORS
+    >>> X = np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> tree = ("-", ("*", ("x", 0), ("x", 1)), ("/", ("c", 1e-11), ("x", 1)))
+    >>> drop_negligible_terms(tree, X, OPERATORS)
+    ('*', ('x', 0), ('x', 1))
+    """
+    if tree[0] in ("x", "c"):
+        return tree
+    children = tuple(drop_negligible_terms(child, X, ops, rtol) for child in tree[1:])
+    if tree[0] in ("+", "-"):
+        left, right = (evaluate_value(child, X, ops) for child in children)
+        with np.errstate(all="ignore"):
+            if np.all(np.abs(right) <= rtol * np.abs(left)):
+                return children[0]
+            if np.all(np.abs(left) <= rtol * np.abs(right)):
+                return children[1] if tree[0] == "+" else ("neg", children[1])
+    return (tree[0],) + children
+
+
+def in_differences(expr):
+    """``expr`` written in the differences (or sums) of variables it depends on only through them.
+
+    A polynomial fit returns ``x1**2 - 2*x1*x2 + x2**2 + y1**2 - 2*y1*y2 +
+    y2**2``; its derivatives show it depends on ``x1 - x2`` and ``y1 - y2``
+    only, and written so it is ``(x1 - x2)**2 + (y1 - y2)**2``. Only exact
+    (rational) coefficients are rewritten.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> a, b, c = sympy.symbols("a b c")
+    >>> in_differences(a**2 - 2*a*b + b**2 + c)
+    c + (a - b)**2
+    """
+    if expr.has(sympy.Float) or not expr.is_polynomial():
+        return expr
+    work, combinations_found = expr, {}
+    for a, b in combinations(sorted(expr.free_symbols, key=str), 2):
+        for sign in (1, -1):  # depends on a - b when d/da + d/db vanishes; on a + b when d/da - d/db does
+            if a not in work.free_symbols or b not in work.free_symbols:
+                continue
+            if sympy.expand(sympy.diff(work, a) + sign * sympy.diff(work, b)) != 0:
+                continue
+            combined = sympy.Dummy()
+            reduced = sympy.expand(work.subs(a, combined + sign * b))
+            if b not in reduced.free_symbols:
+                work, combinations_found[combined] = reduced, a - sign * b
+    return work.subs(combinations_found, simultaneous=True)
