@@ -9,7 +9,7 @@ import scipy.linalg.lapack
 import sympy
 
 from .evolution import EvolutionConfig, evolve
-from .expressions import evaluate, evaluate_value, to_sympy
+from .expressions import complexity, evaluate, evaluate_value, to_sympy
 from .library import build_term_library, monomials
 from .linear import DirectionProblem, ValueProblem, beam_search, fit_batched, round_coefficients, term_matrix
 from .pareto import equations_frame, pareto_front
@@ -255,7 +255,9 @@ def _ratio_candidates(X, target, weights, ops, settings, rng, deadline, log):
         problem = DirectionProblem(U[..., _independent_columns(U)], target[rows], weights[rows], trim=settings.trim)
         _, loss = fit_batched(problem, [tuple(range(problem.T.shape[-1]))], None, n_iter=3)
         screened.append((float(loss[0]), index, coefs))
-    screened.sort(key=lambda s: s[0])
+    # Below the exact-fit level the screen's losses are ties (with all numerators at once several
+    # denominators fit exactly): the simpler denominator goes first.
+    screened.sort(key=lambda s: (max(s[0], settings.early_stop_loss), sum(complexity(terms[i]) for i in s[1])))
     n_eff = weights.sum() ** 2 / (weights**2).sum()
     out, best_loss = [], np.inf
     for _, index, coefs in screened[:RATIO_DENOMINATORS]:

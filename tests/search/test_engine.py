@@ -1,9 +1,16 @@
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
+import sympy
 
 from sksymgrad import SymbolicGradientRegressor
 from sksymgrad.benchmarks import get_task, recovered
+from sksymgrad.search.engine import _independent_columns, operator_table, run_search
+from sksymgrad.search.expressions import to_sympy
+from sksymgrad.search.operators import OPERATORS
+from sksymgrad.search.structure import reduce_by_symmetries, substitute
 
 
 def _exact(name, n=600, seed=0):
@@ -33,3 +40,35 @@ def test_the_ratio_path_is_skipped_when_a_sum_of_terms_is_exact_or_the_problem_i
     G = np.column_stack([np.cos(a * b) * b, np.cos(a * b) * a, 1 + 0 * c, 1 + 0 * d, 1 + 0 * e, np.exp(f)])
     reg = SymbolicGradientRegressor(max_time=3, random_state=0, strategies=("linear", "ratio")).fit(wide, G)
     assert "ratio" not in [h["strategy"] for h in reg.history_]
+
+
+def test_independent_columns_drop_a_near_combination_whatever_the_scales():
+    rng = np.random.default_rng(0)
+    U = rng.normal(size=(200, 3, 6))
+    U[..., 2] *= 1e6
+    U[..., 5] = U[..., 0] - 3 * U[..., 1] + 1e-9 * rng.normal(size=(200, 3))
+    kept = set(_independent_columns(U))
+    assert len(kept) == 5 and {2, 3, 4} <= kept  # one of 0, 1, 5 goes; the large column stays
+    assert len(_independent_columns(rng.normal(size=(200, 3, 6)))) == 6
+
+
+def test_a_lorentz_transformation_is_a_ratio_in_the_symmetry_variables():
+    # (t - q*r)/sqrt(1 - q**2) with q = u/c, r = x/c: its square is (t - q*r)**2/(1 - q**2), a quotient
+    # with a quartic numerator and a denominator 1 - q**2 that only dimensionless variables allow
+    task, X, G = _exact("I.15.3t", n=400)
+    reduction, Y, GY, _ = reduce_by_symmetries(X.to_numpy(), G, 1e-6)
+    assert reduction is not None and Y.shape[1] == 3
+    scale = Y.std(axis=0)
+    target = GY * scale / np.linalg.norm(GY * scale, axis=1, keepdims=True)
+    base = replace(SymbolicGradientRegressor()._validate_params(), strategies=("ratio",), scale=scale)
+    symbols = sympy.symbols("y0:3")
+
+    def best(settings):
+        front, _ = run_search(Y, target, np.ones(len(Y)), "gradient", operator_table(settings), settings, symbols, 0)
+        return front.loc[front["loss"].idxmin()]
+
+    found = best(replace(base, ratio_terms=True))
+    assert found["loss"] < 1e-12, found["equation"]
+    equation = to_sympy(substitute(found["tree"], reduction.columns), sympy.symbols(task.variables), OPERATORS)
+    assert recovered(equation, task.expression, task.domain, tol=1e-8)
+    assert best(base)["loss"] > 1e-8  # without the constant: no such denominator

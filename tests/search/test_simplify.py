@@ -1,8 +1,10 @@
 """Presentation of formulas (sksymgrad.search.simplify)."""
 
+import numpy as np
 import sympy
 
-from sksymgrad.search.simplify import simplest_form, sympy_complexity
+from sksymgrad.search.operators import OPERATORS
+from sksymgrad.search.simplify import drop_negligible_terms, in_differences, simplest_form, sympy_complexity
 
 t, u, x, c, y = sympy.symbols("t u x c y", positive=True)
 
@@ -32,3 +34,28 @@ def test_floating_point_coefficients_are_not_refactored():
     # factor() would rescale fitted constants (1.1073*(0.3934*c**3*t + ...)): only factor_terms runs
     expr = (0.3 * x**2 + 1.7 * x * y) / (x + 0.5 * y)
     assert simplest_form(expr, invariant=False) in (expr, sympy.factor_terms(expr))
+
+
+def test_a_polynomial_in_differences_is_written_in_them():
+    x1, x2, y1, y2 = sympy.symbols("x1 x2 y1 y2")
+    expanded = sympy.expand((x1 - x2) ** 2 + (y1 - y2) ** 2)
+    assert in_differences(expanded) == (x1 - x2) ** 2 + (y1 - y2) ** 2
+    assert in_differences(sympy.expand((x1 + x2) ** 3 + y1)) == (x1 + x2) ** 3 + y1
+
+
+def test_a_polynomial_without_such_a_dependence_is_left_alone():
+    a, b, c, d = sympy.symbols("a b c d")
+    for expr in (a * d - b * c, a**2 + b**2, a**2 - 2 * a * b + b**2 + a, 1.5 * (a - b) ** 2):
+        assert in_differences(expr) == expr
+
+
+def test_numerically_nil_summands_are_dropped_and_others_kept():
+    X = np.random.default_rng(0).uniform(1, 2, (50, 2))
+    product = ("*", ("x", 0), ("x", 1))
+    nil = ("*", ("x", 1), ("exp", ("c", -632.0)))
+    assert drop_negligible_terms(("-", product, nil), X, OPERATORS) == product
+    assert drop_negligible_terms(("-", nil, product), X, OPERATORS) == ("neg", product)
+    nested = ("/", ("x", 0), ("+", ("x", 1), nil))
+    assert drop_negligible_terms(nested, X, OPERATORS) == ("/", ("x", 0), ("x", 1))
+    small = ("*", ("c", 1e-4), ("x", 1))  # small, not nil: it changes the formula
+    assert drop_negligible_terms(("+", product, small), X, OPERATORS) == ("+", product, small)
