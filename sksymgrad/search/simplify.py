@@ -6,6 +6,7 @@ disguises (:func:`strip_invariances`), and results are shown in their
 simplest form (:func:`simplest_form`).
 """
 
+import math
 from itertools import combinations
 
 import numpy as np
@@ -124,7 +125,8 @@ def simplest_form(expr, invariant=True):
     (``(t**2*u**2 - 2*t*u*x + x**2)/(1 - u**2/c**2)`` is
     ``c**2*(x - t*u)**2/(c**2 - u**2)``), and, when ``invariant`` (gradient
     objective), the same without an overall numeric factor or an additive
-    constant. The one of least :func:`sympy_complexity` wins.
+    constant, and a product of powers raised to integer exponents. The one of
+    least :func:`sympy_complexity` wins.
 
     Examples
     --------
@@ -143,6 +145,7 @@ def simplest_form(expr, invariant=True):
         product = _exp_of_log_sum(expr)
         if product is not None:
             candidates.append(product)
+        candidates += [p for p in map(_integer_powers, candidates) if p is not None]
     best = min(candidates, key=_preference)
     if not best.has(sympy.Float) and _has_denominator(best):
         # Milliseconds each: tried only on a quotient with exact coefficients, where they can pay off.
@@ -185,6 +188,17 @@ def _factored_over_expanded(expr):
     # factor() splits c**2 - u**2 into (c - u)*(c + u); a person keeps the difference.
     numerator, denominator = sympy.fraction(sympy.factor(expr))
     return numerator / sympy.expand(denominator)
+
+
+def _integer_powers(expr):
+    """``sqrt(m1*m2)/r`` as ``m1*m2/r**2``: a product of powers raised to clear its fractional exponents."""
+    powers = expr.as_powers_dict() if expr.is_Mul or expr.is_Pow else {}
+    if not powers or not all(e.is_Rational for e in powers.values()):
+        return None
+    k = math.lcm(*[int(sympy.Rational(e).q) for e in powers.values()])
+    if k == 1:
+        return None
+    return sympy.Mul(*[b ** (e * k) for b, e in powers.items()])
 
 
 def _has_denominator(expr):

@@ -59,3 +59,8 @@ def test_numerically_nil_summands_are_dropped_and_others_kept():
     assert drop_negligible_terms(nested, X, OPERATORS) == ("/", ("x", 0), ("x", 1))
     small = ("*", ("c", 1e-4), ("x", 1))  # small, not nil: it changes the formula
     assert drop_negligible_terms(("+", product, small), X, OPERATORS) == ("+", product, small)
+
+
+def test_a_product_of_powers_is_shown_with_integer_exponents():
+    m1, m2, r = sympy.symbols("m1 m2 r", positive=True)
+    assert simplest_form(sympy.sqrt(m1 * m2) / r) == m1 * m2 / r**2
