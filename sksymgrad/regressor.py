@@ -74,8 +74,11 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         Largest complexity (node count) the evolutionary search builds.
     max_terms : int, default=6
         Most terms of a linear-in-parameters candidate.
-    max_degree : int, default=3
+    max_degree : int or 'auto', default='auto'
         Highest degree of the polynomial terms in the linear library.
+        ``'auto'``: 4 in problems of up to four features (a quartic
+        potential, ``(x**2 + y**2)**2``), 3 above, where the quartic terms
+        would outnumber the rest of the library.
     strategies : tuple of str, default=("linear", "ratio", "evolution")
         Which strategies run, fastest first; each later one only runs when
         the earlier ones found no fit below ``early_stop_loss``. ``'ratio'``
@@ -216,7 +219,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         unary_operators=None,
         maxsize=20,
         max_terms=6,
-        max_degree=3,
+        max_degree="auto",
         strategies=_STRATEGIES,
         niterations=20,
         populations=4,
@@ -268,7 +271,12 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         errors = ParamErrors(type(self).__name__)
         for name in ("maxsize", "max_terms", "niterations", "populations", "population_size"):
             errors.check_int(name, getattr(self, name))
-        errors.check_int("max_degree", self.max_degree, 2)
+        errors.check(
+            self.max_degree == "auto"
+            or (isinstance(self.max_degree, (int, np.integer)) and not isinstance(self.max_degree, bool))
+            and self.max_degree >= 2,
+            f"max_degree must be 'auto' or an integer >= 2, got {self.max_degree!r}",
+        )
         errors.check(
             self.model_selection in _SELECTIONS,
             f"model_selection must be one of {_SELECTIONS}, got {self.model_selection!r}",

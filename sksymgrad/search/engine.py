@@ -26,7 +26,7 @@ class SearchSettings:
     unary_ops: tuple
     maxsize: int = 20
     max_terms: int = 6
-    max_degree: int = 3
+    max_degree: object = "auto"
     strategies: tuple = ("linear", "ratio", "evolution")
     niterations: int = 20
     populations: int = 4

@@ -12,7 +12,11 @@ import numpy as np
 
 from .expressions import var
 
-__all__ = ["build_term_library", "monomials", "variable_signs"]
+__all__ = ["build_term_library", "monomials", "variable_signs", "AUTO_QUARTIC_FEATURES"]
+
+#: ``max_degree="auto"`` offers the quartic monomials up to this many variables (at most 35 terms,
+#: in tier 2: searched only when the simpler tiers leave a gap) and stops at cubic ones above.
+AUTO_QUARTIC_FEATURES = 4
 
 
 def variable_signs(X):
@@ -43,7 +47,7 @@ def monomials(d, degree):
     return [_product(f) for f in combinations_with_replacement(range(d), degree)]
 
 
-def build_term_library(X, binary_operators, unary_operators, max_degree=3, max_terms_per_tier=600, ratios=False):
+def build_term_library(X, binary_operators, unary_operators, max_degree="auto", max_terms_per_tier=600, ratios=False):
     """Term trees, grouped in tiers of increasing complexity.
 
     Parameters
@@ -55,9 +59,10 @@ def build_term_library(X, binary_operators, unary_operators, max_degree=3, max_t
     binary_operators, unary_operators : sequence of str
         Names of the allowed operators; a term is offered only if it can be
         written with them.
-    max_degree : int, default=3
+    max_degree : int or 'auto', default='auto'
         Highest total degree of the polynomial monomials (fourth-degree ones
-        come in tier 2).
+        come in tier 2). ``'auto'``: 4 for up to
+        :data:`AUTO_QUARTIC_FEATURES` variables, else 3.
     max_terms_per_tier : int, default=600
         Tiers are cut to this size (largest-degree terms dropped first) so the
         search stays tractable with many features.
@@ -74,6 +79,8 @@ def build_term_library(X, binary_operators, unary_operators, max_degree=3, max_t
         ``tiers[t]`` holds the terms new in tier ``t``.
     """
     d = X.shape[1]
+    if max_degree == "auto":
+        max_degree = 4 if d <= AUTO_QUARTIC_FEATURES else 3
     signs = variable_signs(X)
     binary, unary = set(binary_operators), set(unary_operators)
     has_mul = "*" in binary
