@@ -125,11 +125,12 @@ def test_all_zero_gradients_raise_dead_neuron_error():
 
 
 def test_invalid_parameters_are_reported_together():
-    reg = SymbolicGradientRegressor(maxsize=0, model_selection="bestt", unary_operators=["sine"])
+    reg = SymbolicGradientRegressor(maxsize=0, model_selection="bestt", unary_operators=["sine"], max_degree="4")
     with pytest.raises(ValueError) as info:
         reg.fit(np.random.rand(5, 2), np.random.rand(5, 2))
     text = str(info.value)
     assert "maxsize must be an integer >= 1" in text
+    assert "max_degree must be 'auto' or an integer >= 2, got '4'" in text
     assert "model_selection must be" in text
     assert "did you mean 'sin'" in text
 

@@ -7,7 +7,7 @@ import sympy
 from sksymgrad import SymbolicGradientRegressor
 from sksymgrad.benchmarks import recovered
 from sksymgrad.export import expression_gradients
-from sksymgrad.search.library import build_term_library, monomials
+from sksymgrad.search.library import AUTO_QUARTIC_FEATURES, build_term_library, monomials
 
 BINARY = ("+", "-", "*", "/")
 UNARY = ("square", "cube", "sqrt", "log", "exp", "sin", "cos", "inv", "neg")
@@ -22,11 +22,14 @@ def test_monomials_of_a_degree():
     assert ("*", ("square", ("x", 0)), ("square", ("x", 1))) in monomials(2, 4)
 
 
-def test_quartic_cross_terms_come_with_max_degree_four_only():
-    X = np.random.default_rng(0).uniform(1, 2, (50, 3))
+def test_quartic_cross_terms_come_with_degree_four_and_auto_gives_it_to_small_problems():
+    X = np.random.default_rng(0).uniform(1, 2, (50, 5))
     cross = ("*", ("square", ("x", 0)), ("square", ("x", 1)))
-    assert not any(cross in tier for tier in _library(X))
-    assert any(cross in tier for tier in _library(X, max_degree=4))
+    offered = lambda **kw: any(cross in tier for tier in _library(X, **kw))  # noqa: E731
+    assert not offered(max_degree=3) and offered(max_degree=4)
+    assert not offered()  # 'auto' with five variables: cubic
+    X = X[:, :AUTO_QUARTIC_FEATURES]
+    assert offered()
 
 
 def test_squared_ratios_are_offered_after_the_plain_ratios():
