@@ -12,8 +12,6 @@ from itertools import combinations
 import numpy as np
 import sympy
 
-from .expressions import evaluate_value
-
 __all__ = [
     "strip_invariances",
     "sympy_complexity",
@@ -149,14 +147,16 @@ def simplest_form(expr, invariant=True):
     best = min(candidates, key=_preference)
     if not best.has(sympy.Float) and _has_denominator(best):
         # Milliseconds each: tried only on a quotient with exact coefficients, where they can pay off.
-        for rewrite in (sympy.together, sympy.factor, _factored_over_expanded):
-            try:
-                rewritten = rewrite(best)
-            except Exception:  # pragma: no cover - sympy corner cases
-                continue
-            candidates.append(rewritten)
-            if invariant:
-                candidates += _without_invariances([rewritten])
+        try:
+            factored = sympy.factor(best)
+            # factor() splits c**2 - u**2 into (c - u)*(c + u); a person keeps the difference.
+            numerator, denominator = sympy.fraction(factored)
+            rewritten = [sympy.together(best), factored, numerator / sympy.expand(denominator)]
+        except Exception:  # pragma: no cover - sympy corner cases
+            rewritten = []
+        candidates += rewritten
+        if invariant:
+            candidates += _without_invariances(rewritten)
     return min(candidates, key=_preference)
 
 
@@ -182,12 +182,6 @@ def _preference(expr):
     # Least complex first; among equals, the form a person writes: leading term positive, then fewest
     # minus signs.
     return sympy_complexity(expr), sympy.sstr(expr).startswith("-"), _n_negatives(expr), len(str(expr))
-
-
-def _factored_over_expanded(expr):
-    # factor() splits c**2 - u**2 into (c - u)*(c + u); a person keeps the difference.
-    numerator, denominator = sympy.fraction(sympy.factor(expr))
-    return numerator / sympy.expand(denominator)
 
 
 def _integer_powers(expr):
@@ -237,17 +231,25 @@ def drop_negligible_terms(tree, X, ops, rtol=1e-9):
     >>> drop_negligible_terms(tree, X, OPERATORS)
     ('*', ('x', 0), ('x', 1))
     """
-    if tree[0] in ("x", "c"):
-        return tree
-    children = tuple(drop_negligible_terms(child, X, ops, rtol) for child in tree[1:])
-    if tree[0] in ("+", "-"):
-        left, right = (evaluate_value(child, X, ops) for child in children)
-        with np.errstate(all="ignore"):
+    return _drop_negligible(tree, X, ops, rtol)[0]
+
+
+def _drop_negligible(tree, X, ops, rtol):
+    """``(tree without nil summands, its values)``, bottom up: each node is evaluated once."""
+    head = tree[0]
+    if head == "x":
+        return tree, X[:, tree[1]]
+    if head == "c":
+        return tree, np.float64(tree[1])
+    children, values = zip(*(_drop_negligible(child, X, ops, rtol) for child in tree[1:]))
+    with np.errstate(all="ignore"):
+        if head in ("+", "-"):
+            left, right = (np.broadcast_to(v, X.shape[:1]) for v in values)
             if np.all(np.abs(right) <= rtol * np.abs(left)):
-                return children[0]
+                return children[0], values[0]
             if np.all(np.abs(left) <= rtol * np.abs(right)):
-                return children[1] if tree[0] == "+" else ("neg", children[1])
-    return (tree[0],) + children
+                return (children[1], values[1]) if head == "+" else (("neg", children[1]), -values[1])
+        return (head,) + children, ops[head].func(*values)
 
 
 def in_differences(expr):
