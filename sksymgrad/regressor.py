@@ -23,9 +23,9 @@ from .search.operators import (
 from .search.pareto import select_equation
 from .search.selection import (
     NOISE_TOLERANCE,
-    combine_member_directions,
     member_losses,
     network_disagreement,
+    noise_angle,
     pairwise_member_losses,
     round_with_members,
     select_by_members,
@@ -139,9 +139,12 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         ``x2 - x1``), and a second search runs in those (see
         :mod:`sksymgrad.search.structure`). Its formulas join the same front.
     symmetry_tol : float or 'auto', default='auto'
-        Largest residual of an accepted symmetry: ``'auto'`` is the members'
-        angular spread when ``member_gradients`` are given, else 1e-5
-        (exact gradients).
+        Largest residual (an angle) of an accepted symmetry. ``'auto'``:
+        with ``member_gradients``, ``sqrt(2 * noise_tolerance * tau)``, the
+        angle at which the selection stops accepting a formula (``tau``:
+        the members' disagreement, see ``noise_level_``), with the loss's
+        ``trim_fraction`` of points left out of the test; else 1e-5 (exact
+        gradients).
     max_time : float, default=60
         Wall-clock cap in seconds (for each of the full and the reduced
         search). When it is hit the result depends on the machine's speed;
@@ -486,9 +489,14 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         scale = self.feature_scale_  # target and members are in the unit-free frame; symmetries need raw units
         tol = self.symmetry_tol
         if tol == "auto":
-            tol = 1e-5 if members is None else float(np.sqrt(2.0 * combine_member_directions(members)[1].mean()))
+            if members is None:
+                tol = 1e-5
+            else:
+                w = weights / weights.sum()
+                tau = network_disagreement(pairwise_member_losses(members, w, self.trim_fraction, self.sign))
+                tol = noise_angle(tau, self.noise_tolerance)
         raw_members = None if members is None else members / scale
-        reduction, Y, GY, _ = reduce_by_symmetries(X, target / scale, tol, raw_members)
+        reduction, Y, GY, _ = reduce_by_symmetries(X, target / scale, tol, raw_members, trim=self.trim_fraction)
         self.reduction_ = reduction
         if reduction is None:
             return front

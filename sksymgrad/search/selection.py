@@ -25,6 +25,7 @@ __all__ = [
     "member_losses",
     "pairwise_member_losses",
     "network_disagreement",
+    "noise_angle",
     "acceptable",
     "select_by_members",
     "selection_frequencies",
@@ -111,6 +112,22 @@ def network_disagreement(pairwise, members=None):
     sub = pairwise[np.ix_(idx, idx)]
     off = ~np.eye(len(idx), dtype=bool) & (idx[:, None] != idx[None, :])
     return float(sub[off].mean()) if off.any() else 0.0
+
+
+def noise_angle(tau, tolerance=NOISE_TOLERANCE):
+    """Largest angle (radians) between the directions and a formula :func:`acceptable` takes.
+
+    A loss ``1 - |cos|`` of ``tolerance * tau`` is an angle of
+    ``sqrt(2 * tolerance * tau)`` (for small angles). The structure tests
+    accept a symmetry generator that is as orthogonal to the directions as
+    that, so they and the selection share one noise model.
+
+    Examples
+    --------
+    >>> round(noise_angle(0.0005), 3)  # networks disagreeing by 1 - cos = 5e-4
+    0.063
+    """
+    return float(np.sqrt(2.0 * tolerance * tau))
 
 
 def acceptable(losses, alpha=0.05, tau=None, tolerance=NOISE_TOLERANCE):

@@ -113,7 +113,24 @@ def _rational_generator(v, norms):
     return out
 
 
-def find_symmetries(X, G, kind, tol, max_support=4, max_subsets=300):
+def _trimmed_null_direction(sub, trim):
+    """Smallest right singular vector of ``sub`` and the rows it is fitted to.
+
+    With ``trim > 0`` the vector is refitted once without the ``trim``
+    fraction of rows it leaves the largest residual on: network directions
+    are worst at a few points (the data's edges), and those would otherwise
+    decide the generator.
+    """
+    _, sv, Vt = np.linalg.svd(sub, full_matrices=False)
+    rows = np.arange(len(sub))
+    if trim > 0:
+        keep = max(int(np.ceil((1.0 - trim) * len(sub))), sub.shape[1] + 1)
+        rows = np.argsort(np.abs(sub @ Vt[-1]))[:keep]
+        _, sv, Vt = np.linalg.svd(sub[rows], full_matrices=False)
+    return sv[-1] / np.sqrt(len(rows)), Vt[-1], rows
+
+
+def find_symmetries(X, G, kind, tol, max_support=4, max_subsets=300, trim=0.0):
     """Scaling or translation generators of the direction field of ``G``, best first.
 
     Every subset of up to ``max_support`` variables (as long as there are at
@@ -131,6 +148,9 @@ def find_symmetries(X, G, kind, tol, max_support=4, max_subsets=300):
     tol : float
         Largest residual accepted: about 1e-6 for exact gradients, a few
         times the directions' angular noise for network gradients.
+    trim : float, default=0.0
+        Fraction of points left out of the fit and of the residual (those
+        with the largest residual), as the loss's ``trim_fraction`` does.
 
     Returns
     -------
@@ -160,16 +180,16 @@ def find_symmetries(X, G, kind, tol, max_support=4, max_subsets=300):
                 continue
             sub = A[:, subset]
             try:
-                _, sv, Vt = np.linalg.svd(sub, full_matrices=False)
+                smallest, null, rows = _trimmed_null_direction(sub, trim)
             except np.linalg.LinAlgError:
                 continue
-            if sv[-1] / np.sqrt(len(sub)) > 10 * tol + 1e-12:
+            if smallest > 10 * tol + 1e-12:
                 continue
-            coefs = _rational_generator(Vt[-1], norms[list(subset)])
+            coefs = _rational_generator(null, norms[list(subset)])
             if coefs is None:
                 continue
             a = np.array([float(c) for c in coefs]) * norms[list(subset)]
-            residual = float(np.linalg.norm(sub @ a) / np.linalg.norm(a) / np.sqrt(len(sub)))
+            residual = float(np.linalg.norm(sub[rows] @ a) / np.linalg.norm(a) / np.sqrt(len(rows)))
             if residual <= tol:
                 found.append(Symmetry(kind, dict(zip(subset, coefs)), residual))
     return sorted(found, key=lambda s: (len(s.coefs), s.residual))
@@ -249,7 +269,17 @@ def substitute(tree, columns):
     return (tree[0],) + tuple(substitute(child, columns) for child in tree[1:])
 
 
-def reduce_by_symmetries(X, G, tol, member_gradients=None, kinds=("translation", "scaling"), max_steps=None):
+def _best_first(symmetries, tol):
+    """Smallest support first, then smallest residual (to a tenth of ``tol``; ties keep their order).
+
+    With noisy directions a spurious generator of one kind can pass the
+    tolerance beside the true one of the other, which fits better; with
+    exact gradients every residual rounds to 0 and the kinds' order decides.
+    """
+    return sorted(symmetries, key=lambda s: (len(s.coefs), round(s.residual / tol, 1) if tol > 0 else 0.0))
+
+
+def reduce_by_symmetries(X, G, tol, member_gradients=None, kinds=("translation", "scaling"), max_steps=None, trim=0.0):
     """Remove one variable per symmetry found, until none is left.
 
     Parameters
@@ -262,7 +292,12 @@ def reduce_by_symmetries(X, G, tol, member_gradients=None, kinds=("translation",
     member_gradients : ndarray of shape (m, n, d), optional
         Carried along to the reduced variables (same change of variables).
     kinds : tuple
-        Which groups to test, in this order at each step.
+        Which groups to test; at each step the symmetry applied is the one
+        of smallest support and then residual, ties going in this order.
+    max_steps : int or None
+        Most symmetries applied (default: until one variable is left).
+    trim : float, default=0.0
+        See :func:`find_symmetries`.
 
     Returns
     -------
@@ -292,11 +327,8 @@ def reduce_by_symmetries(X, G, tol, member_gradients=None, kinds=("translation",
     while len(symmetries) < steps and Y.shape[1] > 1:
         positive = np.all(Y > 0, axis=0)
         step = None
-        for kind in kinds:
-            for sym in find_symmetries(Y, GY, kind, tol):
-                step = _apply(sym, Y, np.concatenate([GY[None], members]) if members is not None else GY, positive)
-                if step is not None:
-                    break
+        for sym in _best_first([s for kind in kinds for s in find_symmetries(Y, GY, kind, tol, trim=trim)], tol):
+            step = _apply(sym, Y, np.concatenate([GY[None], members]) if members is not None else GY, positive)
             if step is not None:
                 break
         if step is None:
