@@ -115,7 +115,9 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         gradients are accurate only near it (a confident network's logit
         saturates elsewhere and its directions there are noise).
         ``'decision_surface'`` moves the training points onto the surface
-        ``logit = 0`` by Newton steps (staying inside the data's range);
+        ``logit = 0`` by Newton steps (staying inside the data's range; the
+        points held on a face of that box are left out, see
+        :attr:`n_points_on_faces_`: there the networks extrapolate);
         ``'data'`` uses the training points as they are; ``'auto'`` projects
         for the output of a binary classifier and uses the data otherwise.
     point_weighting : {'auto', 'uniform', 'boundary'} or callable, default='auto'
@@ -149,6 +151,10 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
     regressor_ : SymbolicGradientRegressor
         Unfitted template cloned for each neuron.
     points_ : ndarray of shape (n_points, n_features)
+    n_points_on_faces_ : dict
+        Address -> how many points moved onto the decision surface were left
+        out because they ended on a face of the data's box (``points`` on
+        the decision surface only; kept when too few would remain).
     neurons_ : dict
         Address -> :class:`~sksymgrad.results.Interpretation`, in the order
         interpreted.
@@ -306,6 +312,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         if self.verbose and "verbose" in self.regressor_.get_params() and not self.regressor_.verbose:
             self.regressor_.set_params(verbose=1)
         self.neurons_ = {}
+        self.n_points_on_faces_ = {}
         result = self.interpret(self.neuron)
         if result.noise_level is not None and result.noise_level > NOISY:
             warnings.warn(
@@ -413,8 +420,17 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         )
         if not on_surface:
             return self.points_, False
-        projected = project_to_level_set(self._neuron_module(address), self.points_, address, level=0.0)
-        if len(projected) < max(20, len(self.points_) // 20):
+        low, high = self.points_.min(axis=0), self.points_.max(axis=0)
+        projected = project_to_level_set(self._neuron_module(address), self.points_, address, 0.0, low=low, high=high)
+        minimum = max(20, len(self.points_) // 20)
+        # A point held on a face of the data's box by the clipping is where the surface leaves the data: the
+        # networks extrapolate there, and their directions are off by ten times the interior's (docs/method.md).
+        inside = np.all((projected > low) & (projected < high), axis=1)
+        self.n_points_on_faces_[str(address)] = 0
+        if inside.sum() >= minimum:
+            self.n_points_on_faces_[str(address)] = int((~inside).sum())
+            projected = projected[inside]
+        if len(projected) < minimum:
             warnings.warn(
                 f"neuron {str(address)!r}: only {len(projected)} of {len(self.points_)} points reached the "
                 "decision surface inside the data's range; using the data points instead.",

@@ -17,6 +17,7 @@ from sksymgrad.benchmarks import get_task, make_task_data, recovered
 from sksymgrad.exceptions import DeadNeuronError, NeuronNotFoundError
 from sksymgrad.interpreter import default_regressor
 from sksymgrad.networks import MLPNet
+from sksymgrad.neurons import parse_neuron
 
 FAST = dict(net__max_epochs=60, regressor__max_time=10, regressor__niterations=4)
 
@@ -265,6 +266,29 @@ def test_plain_module_binary_classifier_is_read_on_its_decision_surface():
     assert interp.n_classes_ == 2
     level_set = {"a": (-1.0, 1.0), "b": (-1.0, 1.0), "c": (-1.0, 1.0)}
     assert recovered(interp.sympy(), "a*b + c", level_set, level=0.0, tol=1e-3), interp.summary()
+
+
+def test_surface_points_held_on_the_data_faces_are_left_out_and_counted():
+    # x + y = 1.5 meets the faces x = 1 and y = 1 of the unit square: the Newton steps of points near
+    # those corners end clipped on a face, where a network extrapolates.
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.uniform(0, 1, (800, 2)), columns=["x", "y"])
+    y = (X.x + X.y > 1.5).astype(int).to_numpy()
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.Tanh(), torch.nn.Linear(16, 1), torch.nn.Flatten(0))
+    opt = torch.optim.Adam(module.parameters(), lr=0.02)
+    Xt, yt = torch.tensor(X.to_numpy(), dtype=torch.float32), torch.tensor(y, dtype=torch.float32)
+    for _ in range(300):
+        opt.zero_grad()
+        torch.nn.functional.binary_cross_entropy_with_logits(module(Xt), yt).backward()
+        opt.step()
+    interp = GradientSymbolicInterpreter(net=module, n_points=400, random_state=0).set_params(regressor__max_time=2)
+    interp.fit(X, y)
+    on_faces = interp.n_points_on_faces_["output"]
+    points, on_surface = interp._neuron_points(parse_neuron("output"))
+    low, high = interp.points_.min(axis=0), interp.points_.max(axis=0)
+    assert on_surface and on_faces > 0 and np.all((points > low) & (points < high))
+    assert interp.neurons_["output"].n_points == len(points) <= 400 - on_faces
 
 
 def test_two_logit_skorch_classifier_is_read_through_its_decision_function(circle):
