@@ -269,14 +269,19 @@ def substitute(tree, columns):
     return (tree[0],) + tuple(substitute(child, columns) for child in tree[1:])
 
 
-def _best_first(symmetries, tol):
-    """Smallest support first, then smallest residual (to a tenth of ``tol``; ties keep their order).
+def _best_first(symmetries, tol, kinds=("translation", "scaling")):
+    """Smallest residual first (to a tenth of ``tol``), ties in the order of ``kinds``, then of support size.
 
     With noisy directions a spurious generator of one kind can pass the
     tolerance beside the true one of the other, which fits better; with
-    exact gradients every residual rounds to 0 and the kinds' order decides.
+    exact gradients every residual rounds to 0 and the order is the kinds'
+    (then minimal supports first, as :func:`find_symmetries` lists them).
     """
-    return sorted(symmetries, key=lambda s: (len(s.coefs), round(s.residual / tol, 1) if tol > 0 else 0.0))
+    rank = {kind: i for i, kind in enumerate(kinds)}
+    return sorted(
+        symmetries,
+        key=lambda s: (round(s.residual / tol, 1) if tol > 0 else 0.0, rank.get(s.kind, len(rank)), len(s.coefs)),
+    )
 
 
 def reduce_by_symmetries(X, G, tol, member_gradients=None, kinds=("translation", "scaling"), max_steps=None, trim=0.0):
@@ -293,7 +298,7 @@ def reduce_by_symmetries(X, G, tol, member_gradients=None, kinds=("translation",
         Carried along to the reduced variables (same change of variables).
     kinds : tuple
         Which groups to test; at each step the symmetry applied is the one
-        of smallest support and then residual, ties going in this order.
+        of smallest residual, ties going in this order.
     max_steps : int or None
         Most symmetries applied (default: until one variable is left).
     trim : float, default=0.0
@@ -327,7 +332,8 @@ def reduce_by_symmetries(X, G, tol, member_gradients=None, kinds=("translation",
     while len(symmetries) < steps and Y.shape[1] > 1:
         positive = np.all(Y > 0, axis=0)
         step = None
-        for sym in _best_first([s for kind in kinds for s in find_symmetries(Y, GY, kind, tol, trim=trim)], tol):
+        found = [s for kind in kinds for s in find_symmetries(Y, GY, kind, tol, trim=trim)]
+        for sym in _best_first(found, tol, kinds):
             step = _apply(sym, Y, np.concatenate([GY[None], members]) if members is not None else GY, positive)
             if step is not None:
                 break
