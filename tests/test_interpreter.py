@@ -249,18 +249,26 @@ def test_scaler_in_a_pipeline_warns_and_the_formula_maps_back(circle):
     assert recovered(raw, "(x - 300)**2 + (y - 300)**2", domain, level=level * 2500, tol=1e-2)
 
 
+def _plain_binary_classifier(X, y, hidden, lr, steps):
+    """A torch module (one tanh layer, one logit) trained full-batch on ``X``, ``y``."""
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(
+        torch.nn.Linear(X.shape[1], hidden), torch.nn.Tanh(), torch.nn.Linear(hidden, 1), torch.nn.Flatten(0)
+    )
+    opt = torch.optim.Adam(module.parameters(), lr=lr)
+    Xt, yt = torch.tensor(X.to_numpy(), dtype=torch.float32), torch.tensor(y, dtype=torch.float32)
+    for _ in range(steps):
+        opt.zero_grad()
+        torch.nn.functional.binary_cross_entropy_with_logits(module(Xt), yt).backward()
+        opt.step()
+    return module
+
+
 def test_plain_module_binary_classifier_is_read_on_its_decision_surface():
     rng = np.random.default_rng(0)
     X = pd.DataFrame(rng.uniform(-1, 1, (1500, 3)), columns=["a", "b", "c"])
     y = (X.a * X.b + X.c > 0).astype(int).to_numpy()
-    torch.manual_seed(0)
-    module = torch.nn.Sequential(torch.nn.Linear(3, 32), torch.nn.Tanh(), torch.nn.Linear(32, 1), torch.nn.Flatten(0))
-    opt = torch.optim.Adam(module.parameters(), lr=0.01)
-    Xt, yt = torch.tensor(X.to_numpy(), dtype=torch.float32), torch.tensor(y, dtype=torch.float32)
-    for _ in range(400):
-        opt.zero_grad()
-        torch.nn.functional.binary_cross_entropy_with_logits(module(Xt), yt).backward()
-        opt.step()
+    module = _plain_binary_classifier(X, y, hidden=32, lr=0.01, steps=400)
     interp = GradientSymbolicInterpreter(net=module, n_points=600, random_state=0).set_params(regressor__max_time=10)
     interp.fit(X, y)
     assert interp.n_classes_ == 2
@@ -274,14 +282,7 @@ def test_surface_points_held_on_the_data_faces_are_left_out_and_counted():
     rng = np.random.default_rng(0)
     X = pd.DataFrame(rng.uniform(0, 1, (800, 2)), columns=["x", "y"])
     y = (X.x + X.y > 1.5).astype(int).to_numpy()
-    torch.manual_seed(0)
-    module = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.Tanh(), torch.nn.Linear(16, 1), torch.nn.Flatten(0))
-    opt = torch.optim.Adam(module.parameters(), lr=0.02)
-    Xt, yt = torch.tensor(X.to_numpy(), dtype=torch.float32), torch.tensor(y, dtype=torch.float32)
-    for _ in range(300):
-        opt.zero_grad()
-        torch.nn.functional.binary_cross_entropy_with_logits(module(Xt), yt).backward()
-        opt.step()
+    module = _plain_binary_classifier(X, y, hidden=16, lr=0.02, steps=300)
     interp = GradientSymbolicInterpreter(net=module, n_points=400, random_state=0).set_params(regressor__max_time=2)
     interp.fit(X, y)
     on_faces = interp.n_points_on_faces_["output"]
