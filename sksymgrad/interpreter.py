@@ -425,11 +425,11 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         minimum = max(20, len(self.points_) // 20)
         # A point held on a face of the data's box by the clipping is where the surface leaves the data: the
         # networks extrapolate there, and their directions are off by ten times the interior's (docs/method.md).
-        inside = np.all((projected > low) & (projected < high), axis=1)
-        self.n_points_on_faces_[str(address)] = 0
-        if inside.sum() >= minimum:
-            self.n_points_on_faces_[str(address)] = int((~inside).sum())
-            projected = projected[inside]
+        keep = np.all((projected > low) & (projected < high), axis=1)
+        if keep.sum() < minimum:
+            keep[:] = True
+        self.n_points_on_faces_[str(address)] = int((~keep).sum())
+        projected = projected[keep]
         if len(projected) < minimum:
             warnings.warn(
                 f"neuron {str(address)!r}: only {len(projected)} of {len(self.points_)} points reached the "

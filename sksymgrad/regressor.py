@@ -433,6 +433,10 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         else:
             mask, target, Xs, ws = np.ones(len(X), bool), y, X, w
         members_used = None if members is None else members[:, mask]
+        # The members' disagreement is the noise unit of both the structure tests and the selection.
+        pairwise = None
+        if members_used is not None:
+            pairwise = pairwise_member_losses(members_used, ws / ws.sum(), self.trim_fraction, self.sign)
         self.n_points_used_ = int(mask.sum())
         self.n_points_dropped_ = int((~mask).sum())
 
@@ -454,7 +458,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         self.reduction_ = None
         solved = len(front) > 0 and front["loss"].min() < settings.early_stop_loss
         if self.structure and self.objective_ == "gradient" and d > 1 and not solved:
-            front = self._search_reduced(front, Xs, target, ws, members_used, ops, settings, seed, progress)
+            front = self._search_reduced(front, Xs, target, ws, pairwise, ops, settings, seed, progress)
         if len(front) == 0:
             raise ValueError(
                 "the search found no valid expression (every candidate was undefined on these points). "
@@ -469,7 +473,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
                     "model_selection='members' needs member_gradients of shape (n_members >= 2, n_samples, "
                     "n_features) in fit; pass them or choose another model_selection."
                 )
-            front = self._select_with_members(front, Xs, target, ws, members_used, ops)
+            front = self._select_with_members(front, Xs, target, ws, members_used, pairwise, ops)
         else:
             self.equations_ = front.drop(columns=["tree"]).reset_index(drop=True)
             self.best_index_ = int(select_equation(self.equations_, selection, self.selection_window))
@@ -484,19 +488,13 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             )
         return self
 
-    def _search_reduced(self, front, X, target, weights, members, ops, settings, seed, progress):
+    def _search_reduced(self, front, X, target, weights, pairwise, ops, settings, seed, progress):
         """Add the formulas of the search in the symmetries' invariant variables to ``front``."""
-        scale = self.feature_scale_  # target and members are in the unit-free frame; symmetries need raw units
+        scale = self.feature_scale_  # the target is in the unit-free frame; symmetries need raw units
         tol = self.symmetry_tol
         if tol == "auto":
-            if members is None:
-                tol = 1e-5
-            else:
-                w = weights / weights.sum()
-                tau = network_disagreement(pairwise_member_losses(members, w, self.trim_fraction, self.sign))
-                tol = noise_angle(tau, self.noise_tolerance)
-        raw_members = None if members is None else members / scale
-        reduction, Y, GY, _ = reduce_by_symmetries(X, target / scale, tol, raw_members, trim=self.trim_fraction)
+            tol = 1e-5 if pairwise is None else noise_angle(network_disagreement(pairwise), self.noise_tolerance)
+        reduction, Y, GY, _ = reduce_by_symmetries(X, target / scale, tol, trim=self.trim_fraction)
         self.reduction_ = reduction
         if reduction is None:
             return front
@@ -537,11 +535,10 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             )
         return members
 
-    def _select_with_members(self, front, X, target, weights, members, ops):
+    def _select_with_members(self, front, X, target, weights, members, pairwise, ops):
         """Round, score and select the front's formulas with the members' disagreement."""
         alpha, trim, tol = self.selection_alpha, self.trim_fraction, self.noise_tolerance
         w = weights / weights.sum()
-        pairwise = pairwise_member_losses(members, w, trim, self.sign)
         tau = network_disagreement(pairwise)
         candidates = []
         for tree, source in zip(front["tree"], front["source"]):

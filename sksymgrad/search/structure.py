@@ -34,7 +34,7 @@ import numpy as np
 
 from .expressions import var
 
-__all__ = ["Symmetry", "Reduction", "find_symmetries", "reduce_by_symmetries", "substitute"]
+__all__ = ["Symmetry", "Reduction", "find_symmetries", "ranked_symmetries", "reduce_by_symmetries", "substitute"]
 
 #: Generator components are rounded to these ratios (of the smallest one):
 #: dimensionless groups in physics use small integer and half-integer powers.
@@ -284,6 +284,15 @@ def _best_first(symmetries, tol, kinds=("translation", "scaling")):
     )
 
 
+def ranked_symmetries(X, G, tol, kinds=("translation", "scaling"), trim=0.0):
+    """Every symmetry of ``kinds`` within ``tol``, the one a reduction step applies first.
+
+    See :func:`find_symmetries` for the test and :func:`reduce_by_symmetries`
+    for the order (smallest residual, ties in the order of ``kinds``).
+    """
+    return _best_first([s for kind in kinds for s in find_symmetries(X, G, kind, tol, trim=trim)], tol, kinds)
+
+
 def reduce_by_symmetries(X, G, tol, member_gradients=None, kinds=("translation", "scaling"), max_steps=None, trim=0.0):
     """Remove one variable per symmetry found, until none is left.
 
@@ -332,8 +341,7 @@ def reduce_by_symmetries(X, G, tol, member_gradients=None, kinds=("translation",
     while len(symmetries) < steps and Y.shape[1] > 1:
         positive = np.all(Y > 0, axis=0)
         step = None
-        found = [s for kind in kinds for s in find_symmetries(Y, GY, kind, tol, trim=trim)]
-        for sym in _best_first(found, tol, kinds):
+        for sym in ranked_symmetries(Y, GY, tol, kinds, trim):
             step = _apply(sym, Y, np.concatenate([GY[None], members]) if members is not None else GY, positive)
             if step is not None:
                 break

@@ -73,7 +73,7 @@ def test_structure_tests_find_the_true_symmetry_through_the_recorded_networks():
     """
     from sksymgrad.export import expression_gradients
     from sksymgrad.search.selection import network_disagreement, noise_angle, pairwise_member_losses
-    from sksymgrad.search.structure import _best_first, find_symmetries
+    from sksymgrad.search.structure import find_symmetries, ranked_symmetries
 
     def key(s):
         return s.kind, tuple(sorted(s.coefs.items()))
@@ -88,14 +88,7 @@ def test_structure_tests_find_the_true_symmetry_through_the_recorded_networks():
         tol = noise_angle(network_disagreement(pairwise_member_losses(members * scale, w, trim=0.1)))
         exact = expression_gradients(task.expression, task.symbols, points)
         truth = {key(s) for kind in ("translation", "scaling") for s in find_symmetries(points, exact, kind, 1e-6)}
-        found = _best_first(
-            [
-                s
-                for kind in ("translation", "scaling")
-                for s in find_symmetries(points, mean / scale, kind, tol, trim=0.1)
-            ],
-            tol,
-        )
+        found = ranked_symmetries(points, mean / scale, tol, trim=0.1)
         if found:
             true_first += key(found[0]) in truth
             spurious_first += key(found[0]) not in truth
