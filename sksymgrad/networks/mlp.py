@@ -169,7 +169,8 @@ class StackedMLP(_Standardized):
     n_features : int
     n_outputs : int, default=1
     hidden_units : tuple of int, default=(64, 64)
-    activation : str, default='tanh'
+    activation : str or tuple of str, default='tanh'
+        A tuple gives member ``k`` the activation ``activation[k % len]``.
     n_members : int, default=5
     """
 
@@ -346,7 +347,11 @@ class MLPNet(BaseEstimator):
     Parameters
     ----------
     hidden_units : tuple of int, default=(64, 64)
-    activation : str, default='tanh'
+    activation : str or tuple of str, default='tanh'
+        One of ``ACTIVATIONS``, or one per member. ``'silu'`` gives decision
+        surfaces whose directions are three times closer to the concept's
+        on the AI Feynman suite, but has not yet recovered more formulas
+        (docs/method.md, "Which activation").
     max_epochs : int, default=300
     lr : float, default=3e-3
         Adam learning rate.
