@@ -151,6 +151,11 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
     regressor_ : SymbolicGradientRegressor
         Unfitted template cloned for each neuron.
     points_ : ndarray of shape (n_points, n_features)
+    point_labels_ : ndarray of shape (n_points,) or None
+        A binary classifier's labels of :attr:`points_` (else ``None``):
+        the decision function's formulas are checked against them (a
+        formula that misclassifies significantly more of them than the best
+        one on the front is not selected; the front's ``label_errors``).
     n_points_on_faces_ : dict
         Address -> how many points moved onto the decision surface were left
         out because they ended on a face of the data's box (``points`` on
@@ -303,6 +308,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
             self.network_score_ = check_decision_quality(self._neuron_module(parse_neuron("output")), X, y)
         idx = np.sort(check_random_state(point_seed).choice(len(X), min(len(X), self.n_points), replace=False))
         self.points_ = X[idx]
+        self.point_labels_ = y[idx] if self.n_classes_ == 2 and y is not None else None
         if self.regressor is None:
             self.regressor_ = default_regressor()
         else:
@@ -440,6 +446,19 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
             return self.points_, False
         return projected, True
 
+    def _labelled_points(self, address):
+        """``(points, labels)`` a binary classifier's decision function separates, else ``None``.
+
+        The labels check the level sets of the formulas (see
+        :mod:`sksymgrad.search.labels`): the directions on the decision
+        surface cannot tell a formula from one that orders the points the
+        other way, nor from one that bends with the networks' shared error.
+        """
+        decision = address.module is None and (address.unit is None or self.n_outputs_ == 1)
+        if not decision or getattr(self, "point_labels_", None) is None:
+            return None
+        return self.points_, self.point_labels_
+
     def _neuron_data(self, address):
         """Points, input gradients, point weights and member gradients of one neuron (the torch part).
 
@@ -555,7 +574,11 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
                 stacklevel=2,
             )
         names = getattr(self, "feature_names_in_", None)
-        jobs = (delayed(search_neuron)(self.regressor_, a, *data[a], names) for a in todo if a in data)
+        jobs = (
+            delayed(search_neuron)(self.regressor_, a, *data[a], names, labelled=self._labelled_points(a))
+            for a in todo
+            if a in data
+        )
         n_jobs = n_jobs if n_jobs is not None else self.n_jobs
         bar = tqdm(total=len(data), desc="neurons", file=sys.stderr, disable=True if len(data) < 2 else None)
         for r in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):

@@ -13,16 +13,18 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .export import expression_gradients, expression_values, to_latex
 from .search.engine import SearchSettings, front_from_candidates, operator_table, run_search
-from .search.expressions import evaluate
+from .search.expressions import evaluate, evaluate_value
 from .search.losses import direction_loss, direction_targets, pointwise_direction_loss
 from .search.operators import (
     DEFAULT_BINARY_OPERATORS,
     DEFAULT_UNARY_OPERATORS,
     resolve_operators,
 )
+from .search.labels import binary_labels, misclassified, refit_to_labels, significantly_worse
 from .search.pareto import select_equation
 from .search.selection import (
     NOISE_TOLERANCE,
+    acceptable,
     member_losses,
     network_disagreement,
     noise_angle,
@@ -355,7 +357,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             sign=self.sign,
         )
 
-    def fit(self, X, y, sample_weight=None, member_gradients=None):
+    def fit(self, X, y, sample_weight=None, member_gradients=None, label_points=None, labels=None):
         """Search expressions for gradient directions ``y`` (n, d) or values ``y`` (n,).
 
         Parameters
@@ -373,6 +375,17 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             :func:`~sksymgrad.search.selection.combine_member_directions`).
             Their disagreement calibrates selection and rounding
             (``model_selection='members'``).
+        label_points : array-like of shape (n_labelled, n_features), default=None
+            Points with two-class ``labels`` that the concept's level sets
+            separate, e.g. the training data of the binary classifier whose
+            decision function ``y`` is the gradient of (gradient objective
+            only). Each formula of the front is read as a classifier at its
+            best threshold; one that misclassifies significantly more of them
+            than the best formula does is not selected (see
+            :mod:`sksymgrad.search.labels`), and :attr:`equations_` gains
+            their count, ``label_errors``.
+        labels : array-like of shape (n_labelled,), default=None
+            The two classes of ``label_points``.
 
         Returns
         -------
@@ -380,9 +393,9 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         """
         # Overflow or 0/0 inside a candidate makes its loss infinite; it is never the user's concern.
         with np.errstate(all="ignore"):
-            return self._fit(X, y, sample_weight, member_gradients)
+            return self._fit(X, y, sample_weight, member_gradients, label_points, labels)
 
-    def _fit(self, X, y, sample_weight, member_gradients):
+    def _fit(self, X, y, sample_weight, member_gradients, label_points=None, labels=None):
         settings = self._validate_params()
         check_feature_frame(X)
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64, ensure_all_finite=False)
@@ -415,6 +428,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             raise ValueError("sample_weight values are all zero: at least one point must carry weight")
 
         members = self._validate_members(member_gradients, X.shape, y.ndim)
+        labelled = self._validate_labels(label_points, labels, d, y.ndim)
         columns = [str(n) for n in names] if names is not None else [f"x{j}" for j in range(d)]
         self.symbols_ = [sympy.Symbol(n, real=True) for n in symbol_names(columns)]
         self.symbol_columns_ = {s.name: c for s, c in zip(self.symbols_, columns) if s.name != c}
@@ -450,7 +464,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         seed = check_random_state(self.random_state).randint(2**31)
         try:
             front, self.history_ = run_search(
-                Xs, target, ws, self.objective_, ops, settings, self.symbols_, seed, progress
+                Xs, target, ws, self.objective_, ops, settings, self.symbols_, seed, progress, labelled
             )
         finally:
             if bar is not None:
@@ -458,7 +472,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         self.reduction_ = None
         solved = len(front) > 0 and front["loss"].min() < settings.early_stop_loss
         if self.structure and self.objective_ == "gradient" and d > 1 and not solved:
-            front = self._search_reduced(front, Xs, target, ws, pairwise, ops, settings, seed, progress)
+            front = self._search_reduced(front, Xs, target, ws, pairwise, ops, settings, seed, progress, labelled)
         if len(front) == 0:
             raise ValueError(
                 "the search found no valid expression (every candidate was undefined on these points). "
@@ -473,10 +487,11 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
                     "model_selection='members' needs member_gradients of shape (n_members >= 2, n_samples, "
                     "n_features) in fit; pass them or choose another model_selection."
                 )
-            front = self._select_with_members(front, Xs, target, ws, members_used, pairwise, ops)
+            front = self._select_with_members(front, Xs, target, ws, members_used, pairwise, ops, labelled)
         else:
             self.equations_ = front.drop(columns=["tree"]).reset_index(drop=True)
-            self.best_index_ = int(select_equation(self.equations_, selection, self.selection_window))
+            worse = self._label_check(front, labelled, ops)
+            self.best_index_ = int(select_equation(self.equations_[~worse], selection, self.selection_window))
         self.expression_ = self.equations_.loc[self.best_index_, "sympy_format"]
         self.timed_out_ = any(h.get("timed_out", False) for h in self.history_)
         if self.timed_out_ and self.equations_["loss"].min() >= settings.early_stop_loss:
@@ -488,7 +503,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             )
         return self
 
-    def _search_reduced(self, front, X, target, weights, pairwise, ops, settings, seed, progress):
+    def _search_reduced(self, front, X, target, weights, pairwise, ops, settings, seed, progress, labelled=None):
         """Add the formulas of the search in the symmetries' invariant variables to ``front``."""
         scale = self.feature_scale_  # the target is in the unit-free frame; symmetries need raw units
         tol = self.symmetry_tol
@@ -504,6 +519,10 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             scale_y = Y.std(axis=0)
             mask, target_y = direction_targets(GY * scale_y, rtol=self.gradient_rtol, warn_fraction=1.0)
             symbols = [sympy.Symbol(f"_y{k}", real=True) for k in range(Y.shape[1])]
+            labelled_y = None
+            if labelled is not None:  # the labelled points in the invariant variables
+                P = np.column_stack([evaluate_value(c, labelled[0], ops) for c in reduction.columns])
+                labelled_y = (P, labelled[1]) if np.all(np.isfinite(P)) else None
             reduced, history = run_search(
                 Y[mask],
                 target_y,
@@ -514,6 +533,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
                 symbols,
                 seed,
                 progress,
+                labelled_y,
             )
             self.history_ += [dict(h, strategy=f"reduced/{h['strategy']}") for h in history]
             trees = [substitute(tree, reduction.columns) for tree in reduced["tree"]]
@@ -522,7 +542,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         for tree in trees:
             loss = direction_loss(evaluate(tree, X, ops)[1] * scale, target, w, self.sign, self.trim_fraction)
             candidates.append((tree, loss, "structure"))
-        return front_from_candidates(candidates, self.symbols_, ops, "gradient", X, target, weights)
+        return front_from_candidates(candidates, self.symbols_, ops, "gradient", X, target, weights, labelled)
 
     def _validate_members(self, member_gradients, shape, y_ndim):
         if member_gradients is None or (y_ndim == 1 and shape[1] == 1):
@@ -535,23 +555,71 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             )
         return members
 
-    def _select_with_members(self, front, X, target, weights, members, pairwise, ops):
+    def _validate_labels(self, label_points, labels, d, y_ndim):
+        """``(points, 0/1 labels)`` for the label check, or ``None``."""
+        if label_points is None and labels is None:
+            return None
+        if label_points is None or labels is None:
+            raise ValueError("label_points and labels go together: pass both (or neither).")
+        if y_ndim != 2:
+            raise ValueError(
+                "label_points and labels check the level sets of a gradient search's formulas; with values y "
+                "(value objective) fit the labels themselves instead."
+            )
+        P = np.asarray(label_points, dtype=float)
+        if P.ndim != 2 or P.shape[1] != d or not np.all(np.isfinite(P)):
+            raise ValueError(f"label_points must be finite, of shape (n_labelled, {d}); got shape {P.shape}")
+        y = binary_labels(labels)
+        if len(y) != len(P):
+            raise ValueError(f"labels has {len(y)} entries for {len(P)} label_points; pass one label per point.")
+        return P, y
+
+    def _label_check(self, front, labelled, ops):
+        """Rows of ``front`` that misclassify the labels significantly more than the best row does.
+
+        Adds ``label_errors`` to :attr:`equations_`; all False without labels.
+        """
+        if labelled is None:
+            return np.zeros(len(front), dtype=bool)
+        wrong = misclassified(list(front["tree"]), *labelled, ops)
+        self.equations_["label_errors"] = wrong.sum(axis=1)
+        return significantly_worse(wrong, self.selection_alpha)
+
+    def _refit_to_labels(self, tree, X, members, weights, ops, labelled, tau):
+        """``tree`` with constants refitted to the labels, when the members cannot tell the two apart.
+
+        The networks' shared error shifts the constants a gradient fit finds
+        (docs/method.md); the labels pin them down, and the members' noise
+        model decides whether the networks object to the move.
+        """
+        refit = refit_to_labels(tree, *labelled, ops)
+        if refit is tree:
+            return tree
+        losses = member_losses([tree, refit], X, members, weights, ops, self.trim_fraction, self.sign, self.feature_scale_)
+        return refit if acceptable(losses, self.selection_alpha, tau, self.noise_tolerance)[1] else tree
+
+    def _select_with_members(self, front, X, target, weights, members, pairwise, ops, labelled=None):
         """Round, score and select the front's formulas with the members' disagreement."""
         alpha, trim, tol = self.selection_alpha, self.trim_fraction, self.noise_tolerance
         w = weights / weights.sum()
         tau = network_disagreement(pairwise)
         candidates = []
         for tree, source in zip(front["tree"], front["source"]):
-            tree = round_with_members(tree, X, members, w, ops, trim, alpha, self.feature_scale_, tau, tol)
+            if labelled is not None:
+                tree = self._refit_to_labels(tree, X, members, w, ops, labelled, tau)
+            tree = round_with_members(tree, X, members, w, ops, trim, alpha, self.feature_scale_, tau, tol, labelled)
             loss = direction_loss(evaluate(tree, X, ops)[1] * self.feature_scale_, target, w, self.sign, trim)
             candidates.append((tree, loss, source))
-        front = front_from_candidates(candidates, self.symbols_, ops, "gradient", X, target, weights)
+        front = front_from_candidates(candidates, self.symbols_, ops, "gradient", X, target, weights, labelled)
         losses = member_losses(list(front["tree"]), X, members, w, ops, trim, self.sign, self.feature_scale_)
         complexity = front["complexity"].to_numpy()
         self.equations_ = front.drop(columns=["tree"]).reset_index(drop=True)
         self.equations_["member_loss"] = losses.mean(axis=1)
-        self.equations_["stability"] = selection_frequencies(complexity, losses, alpha, pairwise, tol)
-        self.best_index_ = select_by_members(complexity, losses, alpha, tau, tol)
+        eligible = ~self._label_check(front, labelled, ops)
+        self.equations_["stability"] = selection_frequencies(
+            complexity, losses, alpha, pairwise, tol, eligible=eligible
+        )
+        self.best_index_ = select_by_members(complexity, losses, alpha, tau, tol, eligible)
         self.noise_level_ = tau
         self.member_losses_ = losses
         self.pairwise_member_losses_ = pairwise

@@ -25,15 +25,22 @@ def single_network_regressor(reg):
     return reg.set_params(model_selection="knee", selection_window=30.0, rounding_rtol=0.2)
 
 
-def search_neuron(regressor, address, points, G, weights, members, names):
-    """One neuron's search (a function of its data alone, so joblib can send it to another process)."""
+def search_neuron(regressor, address, points, G, weights, members, names, labelled=None):
+    """One neuron's search (a function of its data alone, so joblib can send it to another process).
+
+    ``labelled``: ``(points, labels)`` of a binary classifier, for the
+    regressor's label check, or ``None``.
+    """
     Xp = pd.DataFrame(points, columns=list(names)) if names is not None else points
     reg = clone(regressor)
+    accepted = inspect.signature(reg.fit).parameters
     fit_params = {}
-    if members is not None and "member_gradients" in inspect.signature(reg.fit).parameters:
+    if members is not None and "member_gradients" in accepted:
         fit_params["member_gradients"] = members
     elif reg.get_params().get("model_selection") == "auto":
         reg = single_network_regressor(reg)
+    if labelled is not None and "labels" in accepted:
+        fit_params["label_points"], fit_params["labels"] = labelled
     try:
         reg.fit(Xp, G, sample_weight=weights, **fit_params)
     except DeadNeuronError as exc:

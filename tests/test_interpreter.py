@@ -54,6 +54,14 @@ def test_classifier_concept_is_recovered_in_column_names(fitted, circle):
     assert 0.5 < result.stability <= 1 and 0 < result.noise_level < 0.1
     assert "stability" in str(result) and "networks" in result._repr_html_()
     assert result.equations["stability"].sum() == pytest.approx(1.0)
+    # a binary classifier: the formulas are checked against the labels of the points
+    assert fitted.point_labels_.shape == (len(fitted.points_),)
+    selected = result.equations.loc[result.equations["equation"] == str(result.expression), "label_errors"]
+    assert selected.item() <= 0.02 * len(fitted.points_)
+
+
+def test_hidden_neurons_and_regressors_get_no_label_check(fitted):
+    assert "label_errors" not in fitted.interpret("hidden.1[0]").equations
 
 
 def test_transform_score_predict(fitted, circle):

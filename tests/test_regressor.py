@@ -221,3 +221,24 @@ def test_dependent_columns_are_named_and_the_search_does_not_crash():
     ):
         reg = SymbolicGradientRegressor(max_time=3, strategies=("linear",), random_state=0).fit(X, G)
     assert np.isfinite(reg.equations_["loss"]).all()
+
+
+def test_label_points_go_with_labels_and_name_the_fix():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (100, 2))
+    G = 2 * X
+    y = (X[:, 0] ** 2 + X[:, 1] ** 2 > 0.5).astype(int)
+    reg = SymbolicGradientRegressor(max_time=5, niterations=2, random_state=0)
+    with pytest.raises(ValueError, match="go together"):
+        reg.fit(X, G, labels=y)
+    with pytest.raises(ValueError, match="exactly two classes"):
+        reg.fit(X, G, label_points=X, labels=np.arange(100) % 3)
+    with pytest.raises(ValueError, match="one label per point"):
+        reg.fit(X, G, label_points=X, labels=y[:50])
+    with pytest.raises(ValueError, match=r"shape \(n_labelled, 2\)"):
+        reg.fit(X, G, label_points=X[:, :1], labels=y)
+    with pytest.raises(ValueError, match="value objective"):
+        reg.fit(X, X[:, 0], label_points=X, labels=y)
+    reg.fit(X, G, label_points=X, labels=y)
+    assert str(reg.sympy()) == "x0**2 + x1**2" and "label_errors" in reg.equations_
+    assert reg.equations_.loc[reg.best_index_, "label_errors"] == 0

@@ -10,6 +10,7 @@ import sympy
 
 from .evolution import EvolutionConfig, evolve
 from .expressions import complexity, evaluate, evaluate_value, to_sympy
+from .labels import misclassified
 from .library import build_term_library, monomials
 from .linear import DirectionProblem, ValueProblem, beam_search, fit_batched, round_coefficients, term_matrix
 from .pareto import equations_frame, pareto_front
@@ -286,7 +287,9 @@ def _ratio_candidates(X, target, weights, ops, settings, rng, deadline, log):
     return out, best_loss
 
 
-def run_search(X, target, weights, mode, ops, settings, feature_symbols, random_state=None, progress=None):
+def run_search(
+    X, target, weights, mode, ops, settings, feature_symbols, random_state=None, progress=None, labelled=None
+):
     """Search closed forms for ``target`` and return the Pareto front.
 
     Parameters
@@ -302,6 +305,10 @@ def run_search(X, target, weights, mode, ops, settings, feature_symbols, random_
     feature_symbols : list of sympy.Symbol
     progress : callable or None
         ``progress(message)`` for log lines.
+    labelled : tuple or None
+        ``(points, 0/1 labels)`` of a binary classifier whose decision
+        function ``target`` is the gradient of: see
+        :func:`front_from_candidates`.
 
     Returns
     -------
@@ -377,7 +384,8 @@ def run_search(X, target, weights, mode, ops, settings, feature_symbols, random_
         )
     if history:
         history[-1]["timed_out"] = deadline is not None and time.monotonic() > deadline
-    return front_from_candidates(candidates, feature_symbols, ops, mode, X, target, weights), history
+    front = front_from_candidates(candidates, feature_symbols, ops, mode, X, target, weights, labelled)
+    return front, history
 
 
 def _affine(tree, X, y, weights, ops):
@@ -390,9 +398,15 @@ def _affine(tree, X, y, weights, ops):
     return ym - b * vm, b
 
 
-def front_from_candidates(candidates, symbols, ops, mode, X, target, weights):
+def front_from_candidates(candidates, symbols, ops, mode, X, target, weights, labelled=None):
     """The Pareto front of ``(tree, loss, source)`` candidates, shown in simplest form.
 
+    With ``labelled``, ``(points, 0/1 labels)`` of a binary classifier, the
+    front of complexity against misclassified labels (at each formula's best
+    threshold, :mod:`~sksymgrad.search.labels`) joins it: a formula whose
+    directions fit worse but whose boundary separates the labels better
+    than every simpler one stays in the running, since the networks' shared
+    error can make the concept's directions look worse than a look-alike's.
     Candidates that simplify to the same expression (or to a number) are kept once.
     Summands that are numerically nil on ``X`` are dropped, and the front's
     polynomials are written in the differences of variables they depend on
@@ -427,11 +441,18 @@ def front_from_candidates(candidates, symbols, ops, mode, X, target, weights):
         return equations_frame([]).reindex(
             columns=["complexity", "loss", "score", "equation", "sympy_format", "tree", "source"]
         )
-    rows = [rows[i] for i in pareto_front([r["complexity"] for r in rows], [r["loss"] for r in rows])]
+    keep = pareto_front([r["complexity"] for r in rows], [r["loss"] for r in rows])
+    if labelled is not None:
+        errors = misclassified([r["tree"] for r in rows], *labelled, ops).sum(axis=1)
+        keep = sorted(set(keep) | set(pareto_front([r["complexity"] for r in rows], errors)))
+        errors = errors[keep]
+    rows = [rows[i] for i in keep]
     for row in rows:
         rewritten = in_differences(row["sympy_format"])
         if sympy_complexity(rewritten) < row["complexity"]:
             row.update(complexity=sympy_complexity(rewritten), equation=sympy.sstr(rewritten), sympy_format=rewritten)
     keep = pareto_front([r["complexity"] for r in rows], [r["loss"] for r in rows])
+    if labelled is not None:
+        keep = sorted(set(keep) | set(pareto_front([r["complexity"] for r in rows], errors)))
     eq = equations_frame([rows[i] for i in keep])
     return eq[["complexity", "loss", "score", "equation", "sympy_format", "tree", "source"]]

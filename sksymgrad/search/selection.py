@@ -17,6 +17,7 @@ import numpy as np
 from scipy import stats
 
 from .expressions import evaluate
+from .labels import misclassified, significantly_worse
 from .losses import direction_loss
 
 __all__ = [
@@ -130,7 +131,7 @@ def noise_angle(tau, tolerance=NOISE_TOLERANCE):
     return float(np.sqrt(2.0 * tolerance * tau))
 
 
-def acceptable(losses, alpha=0.05, tau=None, tolerance=NOISE_TOLERANCE):
+def acceptable(losses, alpha=0.05, tau=None, tolerance=NOISE_TOLERANCE, eligible=None):
     """Which rows are within the networks' noise.
 
     ``losses`` is (n_formulas, n_members). A row is acceptable when its mean
@@ -141,8 +142,13 @@ def acceptable(losses, alpha=0.05, tau=None, tolerance=NOISE_TOLERANCE):
     not significantly positive (one-sided t-test at level ``alpha``:
     ``mean(D) <= t * sd(D) / sqrt(M)``). With one member and no ``tau`` only
     the best row is acceptable.
+
+    ``eligible`` (bool per row, default all) sets rows aside before the
+    test: they are neither acceptable nor the reference ``h*`` (e.g. rows
+    the labels reject, :func:`~sksymgrad.search.labels.significantly_worse`).
+    It is ignored when it would leave no row with finite losses.
     """
-    losses = np.asarray(losses, dtype=float)
+    losses = _eligible_losses(losses, eligible)
     finite = np.all(np.isfinite(losses), axis=1)
     if not finite.any():
         return finite
@@ -159,7 +165,15 @@ def acceptable(losses, alpha=0.05, tau=None, tolerance=NOISE_TOLERANCE):
     return within_noise | (finite & (D.mean(axis=1) <= bound + 1e-15))
 
 
-def select_by_members(complexities, losses, alpha=0.05, tau=None, tolerance=NOISE_TOLERANCE):
+def _eligible_losses(losses, eligible):
+    losses = np.asarray(losses, dtype=float)
+    if eligible is None:
+        return losses
+    masked = np.where(np.asarray(eligible, dtype=bool)[:, None], losses, np.inf)
+    return masked if np.all(np.isfinite(masked), axis=1).any() else losses
+
+
+def select_by_members(complexities, losses, alpha=0.05, tau=None, tolerance=NOISE_TOLERANCE, eligible=None):
     """Index of the simplest acceptable row (ties: lower mean loss); see :func:`acceptable`.
 
     Examples
@@ -171,14 +185,21 @@ def select_by_members(complexities, losses, alpha=0.05, tau=None, tolerance=NOIS
     >>> select_by_members([1, 3, 9], L)
     1
     """
-    ok = acceptable(losses, alpha, tau, tolerance)
+    ok = acceptable(losses, alpha, tau, tolerance, eligible)
     mean = np.asarray(losses, dtype=float).mean(axis=1)
     candidates = np.flatnonzero(ok)
     return int(min(candidates, key=lambda i: (complexities[i], mean[i])))
 
 
 def selection_frequencies(
-    complexities, losses, alpha=0.05, pairwise=None, tolerance=NOISE_TOLERANCE, n_resamples=200, random_state=0
+    complexities,
+    losses,
+    alpha=0.05,
+    pairwise=None,
+    tolerance=NOISE_TOLERANCE,
+    n_resamples=200,
+    random_state=0,
+    eligible=None,
 ):
     """How often each row is selected when the members are resampled (bootstrap).
 
@@ -191,7 +212,7 @@ def selection_frequencies(
     counts = np.zeros(len(losses))
     if M < 2:
         tau = None if pairwise is None else network_disagreement(pairwise)
-        counts[select_by_members(complexities, losses, alpha, tau, tolerance)] = 1.0
+        counts[select_by_members(complexities, losses, alpha, tau, tolerance, eligible)] = 1.0
         return counts
     rng = np.random.default_rng(random_state)
     for _ in range(n_resamples):
@@ -199,12 +220,22 @@ def selection_frequencies(
         if len(np.unique(idx)) < 2:
             idx = rng.permutation(M)
         tau = None if pairwise is None else network_disagreement(pairwise, idx)
-        counts[select_by_members(complexities, losses[:, idx], alpha, tau, tolerance)] += 1
+        counts[select_by_members(complexities, losses[:, idx], alpha, tau, tolerance, eligible)] += 1
     return counts / counts.sum()
 
 
 def round_with_members(
-    tree, X, member_directions, weights, ops, trim=0.0, alpha=0.05, scale=None, tau=None, tolerance=NOISE_TOLERANCE
+    tree,
+    X,
+    member_directions,
+    weights,
+    ops,
+    trim=0.0,
+    alpha=0.05,
+    scale=None,
+    tau=None,
+    tolerance=NOISE_TOLERANCE,
+    labelled=None,
 ):
     """Replace each constant of ``tree`` by the simplest number the members cannot tell apart.
 
@@ -215,7 +246,10 @@ def round_with_members(
     networks, or the members do not find it worse. Rounding follows the
     same noise model as selection (a rounded formula is a simpler formula),
     so a coefficient the networks all put at 1.04 becomes 1 when the
-    networks' shared error explains the difference.
+    networks' shared error explains the difference. With ``labelled``,
+    ``(points, 0/1 labels)`` of a binary classifier, the stand-in must also
+    not misclassify significantly more of them (McNemar's test at level
+    ``alpha``, :func:`~sksymgrad.search.labels.significantly_worse`).
     """
     from .expressions import constants_of, with_constants
     from .linear import simple_values
@@ -236,9 +270,20 @@ def round_with_members(
                 break
             trial = values[:j] + [v] + values[j + 1 :]
             losses = _losses_against_units([with_constants(tree, trial)], X, U, weights, ops, trim, scale=scale)[0]
-            if np.all(np.isfinite(losses)) and acceptable(np.vstack([current, losses]), alpha, tau, tolerance)[1]:
+            if (
+                np.all(np.isfinite(losses))
+                and acceptable(np.vstack([current, losses]), alpha, tau, tolerance)[1]
+                and not _labels_worse(with_constants(tree, values), with_constants(tree, trial), labelled, ops, alpha)
+            ):
                 values, current = trial, losses
                 break
         else:  # six significant digits at most: beyond that it is the optimiser's noise
             values[j] = float(f"{c:.6g}")
     return with_constants(tree, values)
+
+
+def _labels_worse(tree, trial, labelled, ops, alpha):
+    """Whether ``trial`` misclassifies the labelled points significantly more than ``tree``."""
+    if labelled is None:
+        return False
+    return bool(significantly_worse(misclassified([tree, trial], *labelled, ops), alpha)[1])

@@ -31,6 +31,16 @@ def test_combined_direction_is_sign_aligned_and_spread_measures_noise():
     assert 0.2 * 0.05**2 / 2 < spread.mean() < 2 * 0.05**2 / 2
 
 
+def test_rows_set_aside_are_neither_selected_nor_the_reference():
+    L = np.array([[0.010, 0.020, 0.012, 0.030], [0.0010, 0.0012, 0.0011, 0.0013], [0.011, 0.016, 0.013, 0.027]])
+    assert select_by_members([3, 9, 12], L) == 1  # the members find the first worse than the second
+    eligible = np.array([True, False, True])
+    assert acceptable(L, eligible=eligible).tolist() == [True, False, True]
+    assert select_by_members([3, 9, 12], L, eligible=eligible) == 0
+    # nothing eligible with finite losses: the mask is ignored
+    assert select_by_members([3, 9, 12], L, eligible=np.zeros(3, bool)) == 1
+
+
 def test_acceptable_rejects_what_every_member_finds_worse():
     L = np.array([[0.30, 0.31, 0.29, 0.30], [0.010, 0.020, 0.012, 0.030], [0.011, 0.016, 0.013, 0.027]])
     assert acceptable(L).tolist() == [False, True, True]
@@ -56,3 +66,14 @@ def test_rounding_keeps_coefficients_the_members_can_tell_apart():
     noisy = _members(rng, X, lambda X: np.column_stack([np.ones(len(X)), np.full(len(X), 2 / 3)]), sigma=1.0)
     loose = round_with_members(tree, X, noisy, w, OPERATORS)
     assert loose[2][1][1] != 0.6667  # very noisy members allow a simpler number
+
+
+def test_rounding_keeps_coefficients_the_labels_can_tell_apart():
+    rng = np.random.default_rng(2)
+    X = rng.uniform(-1, 1, (2000, 2))
+    w = np.full(len(X), 1.0 / len(X))
+    tree = ("+", ("x", 0), ("*", ("c", 0.6667), ("x", 1)))
+    noisy = _members(rng, X, lambda X: np.column_stack([np.ones(len(X)), np.full(len(X), 2 / 3)]), sigma=1.0)
+    y = (X[:, 0] + 2 / 3 * X[:, 1] > 0).astype(int)
+    # the members allow a simpler number (above); the labels do not
+    assert round_with_members(tree, X, noisy, w, OPERATORS, labelled=(X, y))[2][1][1] == pytest.approx(2 / 3)

@@ -1,0 +1,206 @@
+"""What a binary classifier's labels say about candidate formulas.
+
+Gradient directions are blind to two things the labels see. A direction
+has no sign, so ``b/(2*a + c)`` matches ``2*a - 3*b + c`` on the line where
+both are level, although it orders the points the other way wherever
+``2*a + c < 0``. And the networks' shared error bends their directions
+where the data end, so formulas that follow those bends fit the gradients
+better than the concept while drawing a worse boundary. The labels the
+networks were trained on carry neither error: for a binary classifier's
+decision function, a formula is read as a classifier at its best threshold
+(either orientation), and its misclassified points are compared with those
+of the formula that misclassifies fewest.
+
+The comparison is McNemar's exact test on the points where the two
+formulas disagree about the label: under "equally good", each such point is
+equally likely to favour either, so a formula that is wrong on ``b`` of
+them and right on ``c`` is significantly worse when
+``P(Binomial(b + c, 1/2) >= b)`` is below the level. The level is shared
+by the rows tested (Bonferroni), so that a true formula is set aside by
+chance with probability at most ``alpha``.
+"""
+
+import numpy as np
+from scipy import stats
+
+from scipy.optimize import minimize
+
+from .expressions import constants_of, evaluate_value, with_constants
+
+__all__ = ["binary_labels", "threshold_misclassified", "misclassified", "significantly_worse", "refit_to_labels"]
+
+
+def binary_labels(y):
+    """``y`` as 0/1 (the second of its two sorted classes is 1); ``ValueError`` unless it has two classes.
+
+    Examples
+    --------
+    >>> binary_labels(["cat", "dog", "dog"]).tolist()
+    [0, 1, 1]
+    """
+    y = np.asarray(y)
+    classes = np.unique(y)
+    if y.ndim != 1 or len(classes) != 2:
+        raise ValueError(
+            f"labels must be a 1d array with exactly two classes, got shape {y.shape} with {len(classes)} "
+            "class(es); the label check reads a formula as a binary classifier's decision function."
+        )
+    return (y == classes[1]).astype(np.int8)
+
+
+def threshold_misclassified(values, labels):
+    """Which points ``values`` misclassifies at its best threshold and orientation.
+
+    The formula predicts class 1 above the threshold (or below it, whichever
+    errs less). Points where ``values`` is not finite count as misclassified.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n,)
+    labels : ndarray of shape (n,) of 0/1
+
+    Returns
+    -------
+    wrong : ndarray of shape (n,), bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> values = np.array([0.1, 0.2, 0.9, 0.3, 0.15, 0.22])  # class 1 below 0.25, but for 0.15
+    >>> threshold_misclassified(values, np.array([1, 1, 0, 0, 0, 1])).tolist()
+    [False, False, False, False, True, False]
+    """
+    values = np.asarray(values, dtype=float)
+    labels = np.asarray(labels)
+    finite = np.isfinite(values)
+    wrong = ~finite
+    if not finite.any():
+        return wrong
+    v, y = values[finite], labels[finite]
+    order = np.argsort(v, kind="stable")
+    ys = y[order]
+    # cut k: the k smallest predicted 0, the rest 1 (cuts only between distinct values)
+    ones_below = np.concatenate([[0], np.cumsum(ys)])
+    zeros_above = (1 - ys).sum() - np.concatenate([[0], np.cumsum(1 - ys)])
+    errors_up = ones_below + zeros_above
+    errors_down = len(ys) - errors_up
+    vs = v[order]
+    allowed = np.concatenate([[True], vs[1:] > vs[:-1], [True]])
+    errors_up = np.where(allowed, errors_up, np.iinfo(np.int64).max)
+    errors_down = np.where(allowed, errors_down, np.iinfo(np.int64).max)
+    if errors_up.min() <= errors_down.min():
+        k, predicted_one_above = int(np.argmin(errors_up)), True
+    else:
+        k, predicted_one_above = int(np.argmin(errors_down)), False
+    predicted = np.zeros(len(ys), dtype=np.int8)
+    predicted[k:] = 1
+    if not predicted_one_above:
+        predicted = 1 - predicted
+    wrong_sorted = predicted != ys
+    inner = np.empty(len(ys), dtype=bool)
+    inner[order] = wrong_sorted
+    wrong[finite] = inner
+    return wrong
+
+
+def misclassified(trees, X, labels, ops):
+    """:func:`threshold_misclassified` of each tree's values at ``X``, shape (n_trees, n)."""
+    out = np.ones((len(trees), len(X)), dtype=bool)
+    for i, tree in enumerate(trees):
+        with np.errstate(all="ignore"):
+            values = np.broadcast_to(evaluate_value(tree, X, ops), (len(X),))
+        out[i] = threshold_misclassified(values, labels)
+    return out
+
+
+def significantly_worse(wrong, alpha=0.05):
+    """Rows that misclassify significantly more points than the row that misclassifies fewest.
+
+    McNemar's exact one-sided test of each row against the best, at level
+    ``alpha`` shared by the rows tested (Bonferroni).
+
+    Parameters
+    ----------
+    wrong : ndarray of shape (n_rows, n_points), bool
+        From :func:`misclassified`.
+    alpha : float, default=0.05
+
+    Returns
+    -------
+    worse : ndarray of shape (n_rows,), bool
+        Never true for the best row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> wrong = np.zeros((3, 200), bool)
+    >>> wrong[1, :3] = True    # 3 more errors: could be chance
+    >>> wrong[2, :40] = True   # 40 more: a different boundary
+    >>> significantly_worse(wrong).tolist()
+    [False, False, True]
+    """
+    wrong = np.asarray(wrong, dtype=bool)
+    n_rows = len(wrong)
+    worse = np.zeros(n_rows, dtype=bool)
+    if n_rows < 2:
+        return worse
+    best = int(np.argmin(wrong.sum(axis=1)))
+    only_row = (wrong & ~wrong[best]).sum(axis=1)
+    only_best = (~wrong & wrong[best]).sum(axis=1)
+    p = stats.binom.sf(only_row - 1, only_row + only_best, 0.5)
+    worse = p < alpha / (n_rows - 1)
+    worse[best] = False
+    return worse
+
+
+def refit_to_labels(tree, X, labels, ops, max_iter=100):
+    """``tree`` with its constants refitted so that its level sets separate ``labels``.
+
+    The constants, a scale ``s`` and a threshold ``t`` minimise the logistic
+    loss of ``s * (tree(x) - t)`` (from the tree's own constants: a local
+    refit). On separable labels the logistic fit tends to the boundary with
+    the widest margin. Gradients fitted to networks inherit their shared
+    error (a coefficient of 24 where the labels say 19.6, docs/method.md);
+    the labels do not. Returns ``tree`` itself when it has no constants or
+    the refit does not misclassify fewer points.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksymgrad.search.operators import OPERATORS
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(0, 1, (500, 2))
+    >>> y = (X[:, 0] + 0.5 * X[:, 1] > 0.7).astype(int)
+    >>> tree = ("+", ("x", 0), ("*", ("c", 0.8), ("x", 1)))   # x0 + 0.8*x1, from noisy gradients
+    >>> round(refit_to_labels(tree, X, y, OPERATORS)[2][1][1], 1)
+    0.5
+    """
+    start = np.asarray(constants_of(tree), dtype=float)
+    if len(start) == 0:
+        return tree
+    sign = 2.0 * np.asarray(labels, dtype=float) - 1.0
+
+    def values(c):
+        with np.errstate(all="ignore"):
+            return np.broadcast_to(evaluate_value(with_constants(tree, c), X, ops), (len(X),))
+
+    f0 = values(start)
+    if not np.all(np.isfinite(f0)) or np.std(f0) == 0:
+        return tree
+    center, unit = np.median(f0), np.std(f0)
+
+    def loss(p):
+        f = (values(p[:-2]) - center) / unit
+        if not np.all(np.isfinite(f)):
+            return 1e10
+        margin = sign * np.exp(p[-2]) * (f - p[-1])
+        return float(np.mean(np.logaddexp(0.0, -margin)))
+
+    with np.errstate(all="ignore"):
+        # scale and threshold first, along the tree's own values; then the constants join
+        cut = minimize(lambda q: loss(np.concatenate([start, q])), [0.0, 0.0], method="L-BFGS-B")
+        fit = minimize(loss, np.concatenate([start, cut.x]), method="L-BFGS-B", options={"maxiter": max_iter})
+    refitted = with_constants(tree, fit.x[:-2])
+    before = threshold_misclassified(f0, labels).sum()
+    after = threshold_misclassified(values(fit.x[:-2]), labels).sum()
+    return refitted if after < before else tree
