@@ -586,15 +586,20 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         return significantly_worse(wrong, self.selection_alpha)
 
     def _refit_to_labels(self, tree, X, members, weights, ops, labelled, tau):
-        """``tree`` with constants refitted to the labels, when the members cannot tell the two apart.
+        """``tree`` with constants refitted to the labels, when either the labels or the members allow it.
 
         The networks' shared error shifts the constants a gradient fit finds
-        (docs/method.md); the labels pin them down, and the members' noise
-        model decides whether the networks object to the move.
+        (a coefficient of 24 where the labels say 19.6, docs/method.md). The
+        refit is taken when the labels find the gradient fit significantly
+        worse (a boundary is where the labels change; its normal is the
+        decision function's direction there), or when the members cannot
+        tell the two apart.
         """
         refit = refit_to_labels(tree, *labelled, ops)
         if refit is tree:
             return tree
+        if significantly_worse(misclassified([refit, tree], *labelled, ops), self.selection_alpha)[1]:
+            return refit
         losses = member_losses([tree, refit], X, members, weights, ops, self.trim_fraction, self.sign, self.feature_scale_)
         return refit if acceptable(losses, self.selection_alpha, tau, self.noise_tolerance)[1] else tree
 

@@ -10,7 +10,7 @@ import sympy
 
 from .evolution import EvolutionConfig, evolve
 from .expressions import complexity, evaluate, evaluate_value, to_sympy
-from .labels import misclassified
+from .labels import misclassified, refit_to_labels
 from .library import build_term_library, monomials
 from .linear import DirectionProblem, ValueProblem, beam_search, fit_batched, round_coefficients, term_matrix
 from .pareto import equations_frame, pareto_front
@@ -403,7 +403,8 @@ def front_from_candidates(candidates, symbols, ops, mode, X, target, weights, la
 
     With ``labelled``, ``(points, 0/1 labels)`` of a binary classifier, the
     front of complexity against misclassified labels (at each formula's best
-    threshold, :mod:`~sksymgrad.search.labels`) joins it: a formula whose
+    threshold, constants refitted to the labels,
+    :mod:`~sksymgrad.search.labels`) joins it: a formula whose
     directions fit worse but whose boundary separates the labels better
     than every simpler one stays in the running, since the networks' shared
     error can make the concept's directions look worse than a look-alike's.
@@ -443,7 +444,9 @@ def front_from_candidates(candidates, symbols, ops, mode, X, target, weights, la
         )
     keep = pareto_front([r["complexity"] for r in rows], [r["loss"] for r in rows])
     if labelled is not None:
-        errors = misclassified([r["tree"] for r in rows], *labelled, ops).sum(axis=1)
+        # what each formula's form can do with its constants refitted (the selection refits them)
+        refitted = [refit_to_labels(r["tree"], *labelled, ops) for r in rows]
+        errors = misclassified(refitted, *labelled, ops).sum(axis=1)
         keep = sorted(set(keep) | set(pareto_front([r["complexity"] for r in rows], errors)))
         errors = errors[keep]
     rows = [rows[i] for i in keep]

@@ -188,6 +188,8 @@ def refit_to_labels(tree, X, labels, ops, max_iter=100):
     if not np.all(np.isfinite(f0)) or np.std(f0) == 0:
         return tree
     center, unit = np.median(f0), np.std(f0)
+    if f0[sign > 0].mean() < f0[sign < 0].mean():
+        unit = -unit  # the tree grows towards class 0: the refit keeps its orientation
 
     def loss(p):
         f = (values(p[:-2]) - center) / unit
@@ -196,10 +198,20 @@ def refit_to_labels(tree, X, labels, ops, max_iter=100):
         margin = sign * np.exp(p[-2]) * (f - p[-1])
         return float(np.mean(np.logaddexp(0.0, -margin)))
 
+    # On separable labels the logistic scale grows without bound and the loss turns into steps the
+    # optimiser cannot follow. Its transition is kept no narrower than the gap between neighbouring
+    # points (1/n of the tree's spread): the loss stays smooth, its optimum a wide-margin boundary.
+    scale_bounds = [(np.log(0.1), np.log(max(len(X), 10))), (None, None)]
     with np.errstate(all="ignore"):
         # scale and threshold first, along the tree's own values; then the constants join
-        cut = minimize(lambda q: loss(np.concatenate([start, q])), [0.0, 0.0], method="L-BFGS-B")
-        fit = minimize(loss, np.concatenate([start, cut.x]), method="L-BFGS-B", options={"maxiter": max_iter})
+        cut = minimize(lambda q: loss(np.concatenate([start, q])), [0.0, 0.0], method="L-BFGS-B", bounds=scale_bounds)
+        fit = minimize(
+            loss,
+            np.concatenate([start, cut.x]),
+            method="L-BFGS-B",
+            bounds=[(None, None)] * len(start) + scale_bounds,
+            options={"maxiter": max_iter},
+        )
     refitted = with_constants(tree, fit.x[:-2])
     before = threshold_misclassified(f0, labels).sum()
     after = threshold_misclassified(values(fit.x[:-2]), labels).sum()
