@@ -13,14 +13,14 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .export import expression_gradients, expression_values, to_latex
 from .search.engine import SearchSettings, front_from_candidates, operator_table, run_search
-from .search.expressions import evaluate, evaluate_value
+from .search.expressions import evaluate
 from .search.losses import direction_loss, direction_targets, pointwise_direction_loss
 from .search.operators import (
     DEFAULT_BINARY_OPERATORS,
     DEFAULT_UNARY_OPERATORS,
     resolve_operators,
 )
-from .search.labels import binary_labels, misclassified, refit_to_labels, significantly_worse
+from .search.labels import LabelledPoints, binary_labels, significantly_worse
 from .search.pareto import select_equation
 from .search.selection import (
     NOISE_TOLERANCE,
@@ -428,7 +428,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             raise ValueError("sample_weight values are all zero: at least one point must carry weight")
 
         members = self._validate_members(member_gradients, X.shape, y.ndim)
-        labelled = self._validate_labels(label_points, labels, d, y.ndim)
+        labels = self._validate_labels(label_points, labels, d, y.ndim)
         columns = [str(n) for n in names] if names is not None else [f"x{j}" for j in range(d)]
         self.symbols_ = [sympy.Symbol(n, real=True) for n in symbol_names(columns)]
         self.symbol_columns_ = {s.name: c for s, c in zip(self.symbols_, columns) if s.name != c}
@@ -455,6 +455,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         self.n_points_dropped_ = int((~mask).sum())
 
         ops = operator_table(settings)
+        labelled = None if labels is None else LabelledPoints(*labels, ops)
         bar = None
         if self.verbose:
             from tqdm.auto import tqdm
@@ -490,7 +491,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             front = self._select_with_members(front, Xs, target, ws, members_used, pairwise, ops, labelled)
         else:
             self.equations_ = front.drop(columns=["tree"]).reset_index(drop=True)
-            worse = self._label_check(front, labelled, ops)
+            worse = self._label_check(front, labelled)
             self.best_index_ = int(select_equation(self.equations_[~worse], selection, self.selection_window))
         self.expression_ = self.equations_.loc[self.best_index_, "sympy_format"]
         self.timed_out_ = any(h.get("timed_out", False) for h in self.history_)
@@ -519,10 +520,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             scale_y = Y.std(axis=0)
             mask, target_y = direction_targets(GY * scale_y, rtol=self.gradient_rtol, warn_fraction=1.0)
             symbols = [sympy.Symbol(f"_y{k}", real=True) for k in range(Y.shape[1])]
-            labelled_y = None
-            if labelled is not None:  # the labelled points in the invariant variables
-                P = np.column_stack([evaluate_value(c, labelled[0], ops) for c in reduction.columns])
-                labelled_y = (P, labelled[1]) if np.all(np.isfinite(P)) else None
+            labelled_y = None if labelled is None else labelled.in_variables(reduction.columns)
             reduced, history = run_search(
                 Y[mask],
                 target_y,
@@ -574,14 +572,14 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"labels has {len(y)} entries for {len(P)} label_points; pass one label per point.")
         return P, y
 
-    def _label_check(self, front, labelled, ops):
+    def _label_check(self, front, labelled):
         """Rows of ``front`` that misclassify the labels significantly more than the best row does.
 
         Adds ``label_errors`` to :attr:`equations_`; all False without labels.
         """
         if labelled is None:
             return np.zeros(len(front), dtype=bool)
-        wrong = misclassified(list(front["tree"]), *labelled, ops)
+        wrong = labelled.misclassified(list(front["tree"]))
         self.equations_["label_errors"] = wrong.sum(axis=1)
         return significantly_worse(wrong, self.selection_alpha)
 
@@ -595,10 +593,10 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         decision function's direction there), or when the members cannot
         tell the two apart.
         """
-        refit = refit_to_labels(tree, *labelled, ops)
+        refit = labelled.refit(tree)
         if refit is tree:
             return tree
-        if significantly_worse(misclassified([refit, tree], *labelled, ops), self.selection_alpha)[1]:
+        if labelled.significantly_worse([refit, tree], self.selection_alpha)[1]:
             return refit
         losses = member_losses([tree, refit], X, members, weights, ops, self.trim_fraction, self.sign, self.feature_scale_)
         return refit if acceptable(losses, self.selection_alpha, tau, self.noise_tolerance)[1] else tree
@@ -620,7 +618,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         complexity = front["complexity"].to_numpy()
         self.equations_ = front.drop(columns=["tree"]).reset_index(drop=True)
         self.equations_["member_loss"] = losses.mean(axis=1)
-        eligible = ~self._label_check(front, labelled, ops)
+        eligible = ~self._label_check(front, labelled)
         self.equations_["stability"] = selection_frequencies(
             complexity, losses, alpha, pairwise, tol, eligible=eligible
         )

@@ -48,6 +48,12 @@ class Interpretation:
     noise_level : float or None
         The networks' mean disagreement with their combined direction (mean
         ``1 - |cos|``): a formula with a loss far below this is fitting noise.
+    label_errors : int or None
+        A binary classifier's decision function: how many of the
+        ``n_labelled`` labelled points the formula misclassifies at its best
+        threshold (``None`` for other neurons). Near 0 on clean labels: its
+        boundary is the classifier's.
+    n_labelled : int or None
     """
 
     neuron: str
@@ -61,6 +67,8 @@ class Interpretation:
     n_networks: int = 1
     stability: Optional[float] = None
     noise_level: Optional[float] = None
+    label_errors: Optional[int] = None
+    n_labelled: Optional[int] = None
 
     @property
     def runners_up(self):
@@ -85,6 +93,8 @@ class Interpretation:
         runner = self.runners_up
         if len(runner):
             text += f"; runner-up {runner.iloc[0]['equation']} ({runner.iloc[0]['stability']:.0%})"
+        if self.label_errors is not None:
+            text += f"; misclassifies {self.label_errors} of {self.n_labelled} labelled points"
         return text
 
     def __str__(self):

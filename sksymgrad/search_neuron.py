@@ -59,4 +59,6 @@ def search_neuron(regressor, address, points, G, weights, members, names, labell
         n_networks=1 if members is None else len(members),
         stability=float(row["stability"]) if "stability" in row else None,
         noise_level=getattr(reg, "noise_level_", None),
+        label_errors=int(row["label_errors"]) if "label_errors" in row else None,
+        n_labelled=None if labelled is None else len(labelled[1]),
     )

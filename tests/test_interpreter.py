@@ -57,7 +57,8 @@ def test_classifier_concept_is_recovered_in_column_names(fitted, circle):
     # a binary classifier: the formulas are checked against the labels of the points
     assert fitted.point_labels_.shape == (len(fitted.points_),)
     selected = result.equations.loc[result.equations["equation"] == str(result.expression), "label_errors"]
-    assert selected.item() <= 0.02 * len(fitted.points_)
+    assert selected.item() == result.label_errors <= 0.02 * len(fitted.points_)
+    assert result.n_labelled == len(fitted.points_) and f"of {result.n_labelled} labelled points" in str(result)
 
 
 def test_transform_score_predict(fitted, circle):

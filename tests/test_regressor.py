@@ -242,3 +242,23 @@ def test_label_points_go_with_labels_and_name_the_fix():
     reg.fit(X, G, label_points=X, labels=y)
     assert str(reg.sympy()) == "x0**2 + x1**2" and "label_errors" in reg.equations_
     assert reg.equations_.loc[reg.best_index_, "label_errors"] == 0
+
+
+def test_labels_put_back_a_constant_the_networks_shifted():
+    # five "networks" agree on m*(24*h + v**2); the labels come from the concept m*(19.62*h + v**2)
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.uniform([1, 0, 0], [3, 2, 1], (800, 3)), columns=["m", "v", "h"])
+    m, v, h = X.to_numpy().T
+    shifted = np.column_stack([24 * h + v**2, 2 * m * v, 24 * m])
+    members = np.stack([shifted * (1 + 0.01 * rng.normal(size=shifted.shape)) for _ in range(5)])
+    concept = m * (19.62 * h + v**2)
+    y = (concept > np.median(concept)).astype(int)
+    settings = dict(strategies=("linear",), structure=False, max_time=20, random_state=0)
+    blind = SymbolicGradientRegressor(**settings).fit(X, members.mean(axis=0), member_gradients=members)
+    assert str(blind.sympy()) == "m*(24*h + v**2)"
+    told = SymbolicGradientRegressor(**settings).fit(
+        X, members.mean(axis=0), member_gradients=members, label_points=X, labels=y
+    )
+    coefficient = told.sympy().expand().coeff(sympy.Symbol("h", real=True) * sympy.Symbol("m", real=True))
+    assert abs(float(coefficient) - 19.62) < 0.5, told.summary()
+    assert told.equations_.loc[told.best_index_, "label_errors"] <= 3

@@ -10,7 +10,6 @@ import sympy
 
 from .evolution import EvolutionConfig, evolve
 from .expressions import complexity, evaluate, evaluate_value, to_sympy
-from .labels import misclassified, refit_to_labels
 from .library import build_term_library, monomials
 from .linear import DirectionProblem, ValueProblem, beam_search, fit_batched, round_coefficients, term_matrix
 from .pareto import equations_frame, pareto_front
@@ -305,10 +304,9 @@ def run_search(
     feature_symbols : list of sympy.Symbol
     progress : callable or None
         ``progress(message)`` for log lines.
-    labelled : tuple or None
-        ``(points, 0/1 labels)`` of a binary classifier whose decision
-        function ``target`` is the gradient of: see
-        :func:`front_from_candidates`.
+    labelled : LabelledPoints or None
+        The labelled points of a binary classifier whose decision function
+        ``target`` is the gradient of: see :func:`front_from_candidates`.
 
     Returns
     -------
@@ -401,7 +399,7 @@ def _affine(tree, X, y, weights, ops):
 def front_from_candidates(candidates, symbols, ops, mode, X, target, weights, labelled=None):
     """The Pareto front of ``(tree, loss, source)`` candidates, shown in simplest form.
 
-    With ``labelled``, ``(points, 0/1 labels)`` of a binary classifier, the
+    With ``labelled`` (:class:`~sksymgrad.search.labels.LabelledPoints`), the
     front of complexity against misclassified labels (at each formula's best
     threshold, constants refitted to the labels,
     :mod:`~sksymgrad.search.labels`) joins it: a formula whose
@@ -445,8 +443,7 @@ def front_from_candidates(candidates, symbols, ops, mode, X, target, weights, la
     keep = pareto_front([r["complexity"] for r in rows], [r["loss"] for r in rows])
     if labelled is not None:
         # what each formula's form can do with its constants refitted (the selection refits them)
-        refitted = [refit_to_labels(r["tree"], *labelled, ops) for r in rows]
-        errors = misclassified(refitted, *labelled, ops).sum(axis=1)
+        errors = labelled.misclassified([labelled.refit(r["tree"]) for r in rows]).sum(axis=1)
         keep = sorted(set(keep) | set(pareto_front([r["complexity"] for r in rows], errors)))
         errors = errors[keep]
     rows = [rows[i] for i in keep]

@@ -27,7 +27,14 @@ from scipy.optimize import minimize
 
 from .expressions import constants_of, evaluate_value, with_constants
 
-__all__ = ["binary_labels", "threshold_misclassified", "misclassified", "significantly_worse", "refit_to_labels"]
+__all__ = [
+    "binary_labels",
+    "threshold_misclassified",
+    "misclassified",
+    "significantly_worse",
+    "refit_to_labels",
+    "LabelledPoints",
+]
 
 
 def binary_labels(y):
@@ -187,6 +194,9 @@ def refit_to_labels(tree, X, labels, ops, max_iter=100):
     f0 = values(start)
     if not np.all(np.isfinite(f0)) or np.std(f0) == 0:
         return tree
+    before = threshold_misclassified(f0, labels).sum()
+    if before == 0:
+        return tree
     center, unit = np.median(f0), np.std(f0)
     if f0[sign > 0].mean() < f0[sign < 0].mean():
         unit = -unit  # the tree grows towards class 0: the refit keeps its orientation
@@ -213,6 +223,52 @@ def refit_to_labels(tree, X, labels, ops, max_iter=100):
             options={"maxiter": max_iter},
         )
     refitted = with_constants(tree, fit.x[:-2])
-    before = threshold_misclassified(f0, labels).sum()
     after = threshold_misclassified(values(fit.x[:-2]), labels).sum()
     return refitted if after < before else tree
+
+
+class LabelledPoints:
+    """A binary classifier's labelled points, for one search: label errors and memoised refits.
+
+    Parameters
+    ----------
+    points : ndarray of shape (n, n_features)
+    labels : ndarray of shape (n,) of 0/1
+    ops : dict
+        The operator table trees are evaluated with.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksymgrad.search.operators import OPERATORS
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0]])
+    >>> labelled = LabelledPoints(X, np.array([0, 0, 1, 1]), OPERATORS)
+    >>> labelled.misclassified([("x", 0), ("x", 1)]).sum(axis=1).tolist()
+    [0, 1]
+    """
+
+    def __init__(self, points, labels, ops):
+        self.points = points
+        self.labels = labels
+        self.ops = ops
+        self._refits = {}
+
+    def misclassified(self, trees):
+        """:func:`misclassified` of ``trees`` on these points."""
+        return misclassified(trees, self.points, self.labels, self.ops)
+
+    def significantly_worse(self, trees, alpha=0.05):
+        """:func:`significantly_worse` of ``trees`` on these points."""
+        return significantly_worse(self.misclassified(trees), alpha)
+
+    def refit(self, tree):
+        """:func:`refit_to_labels` of ``tree``, computed once per tree."""
+        if tree not in self._refits:
+            self._refits[tree] = refit_to_labels(tree, self.points, self.labels, self.ops)
+        return self._refits[tree]
+
+    def in_variables(self, columns):
+        """The same labels at the points mapped through ``columns`` (trees), or ``None`` where undefined."""
+        with np.errstate(all="ignore"):
+            mapped = np.column_stack([evaluate_value(c, self.points, self.ops) for c in columns])
+        return LabelledPoints(mapped, self.labels, self.ops) if np.all(np.isfinite(mapped)) else None

@@ -17,7 +17,6 @@ import numpy as np
 from scipy import stats
 
 from .expressions import evaluate
-from .labels import misclassified, significantly_worse
 from .losses import direction_loss
 
 __all__ = [
@@ -246,10 +245,10 @@ def round_with_members(
     networks, or the members do not find it worse. Rounding follows the
     same noise model as selection (a rounded formula is a simpler formula),
     so a coefficient the networks all put at 1.04 becomes 1 when the
-    networks' shared error explains the difference. With ``labelled``,
-    ``(points, 0/1 labels)`` of a binary classifier, the stand-in must also
-    not misclassify significantly more of them (McNemar's test at level
-    ``alpha``, :func:`~sksymgrad.search.labels.significantly_worse`).
+    networks' shared error explains the difference. With ``labelled``
+    (:class:`~sksymgrad.search.labels.LabelledPoints` of a binary
+    classifier), the stand-in must also not misclassify significantly more
+    of them (McNemar's test at level ``alpha``).
     """
     from .expressions import constants_of, with_constants
     from .linear import simple_values
@@ -273,17 +272,13 @@ def round_with_members(
             if (
                 np.all(np.isfinite(losses))
                 and acceptable(np.vstack([current, losses]), alpha, tau, tolerance)[1]
-                and not _labels_worse(with_constants(tree, values), with_constants(tree, trial), labelled, ops, alpha)
+                and not (
+                    labelled is not None
+                    and labelled.significantly_worse([with_constants(tree, values), with_constants(tree, trial)], alpha)[1]
+                )
             ):
                 values, current = trial, losses
                 break
         else:  # six significant digits at most: beyond that it is the optimiser's noise
             values[j] = float(f"{c:.6g}")
     return with_constants(tree, values)
-
-
-def _labels_worse(tree, trial, labelled, ops, alpha):
-    """Whether ``trial`` misclassifies the labelled points significantly more than ``tree``."""
-    if labelled is None:
-        return False
-    return bool(significantly_worse(misclassified([tree, trial], *labelled, ops), alpha)[1])

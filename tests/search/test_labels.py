@@ -4,6 +4,7 @@ import sympy
 
 from sksymgrad.search.engine import front_from_candidates
 from sksymgrad.search.labels import (
+    LabelledPoints,
     binary_labels,
     misclassified,
     refit_to_labels,
@@ -90,7 +91,8 @@ def test_front_keeps_the_formula_the_labels_prefer():
     candidates = [(CONCEPT, 1e-3, "linear"), (LOOK_ALIKE, 1e-4, "ratio")]
     plain = front_from_candidates(candidates, symbols, OPERATORS, "gradient", X, target, weights)
     assert plain["equation"].tolist() == ["b/(2*a + c)"]
-    labelled = front_from_candidates(candidates, symbols, OPERATORS, "gradient", X, target, weights, (X, y))
+    labelled = LabelledPoints(X, y, OPERATORS)
+    labelled = front_from_candidates(candidates, symbols, OPERATORS, "gradient", X, target, weights, labelled)
     assert sorted(labelled["equation"]) == ["2*a - 3*b + c", "b/(2*a + c)"]
 
 
@@ -110,3 +112,14 @@ def test_refit_leaves_trees_without_constants_or_without_gain():
     X, y = _linear_concept()
     assert refit_to_labels(("x", 0), X, y, OPERATORS) == ("x", 0)
     assert refit_to_labels(CONCEPT, X, y, OPERATORS) == CONCEPT  # already separates the labels
+
+
+def test_labelled_points_refit_once_and_map_through_variables():
+    X, y = _linear_concept(n=500)
+    labelled = LabelledPoints(X, y, OPERATORS)
+    assert labelled.refit(NEAR) is labelled.refit(NEAR)
+    assert labelled.misclassified([labelled.refit(NEAR)]).sum() <= labelled.misclassified([NEAR]).sum()
+    # in the variables (2a - 3b, c) the concept is y0 + y1
+    mapped = labelled.in_variables([("-", ("*", ("c", 2.0), ("x", 0)), ("*", ("c", 3.0), ("x", 1))), ("x", 2)])
+    assert mapped.misclassified([("+", ("x", 0), ("x", 1))]).sum() == 0
+    assert labelled.in_variables([("log", ("x", 0))]) is None  # undefined where a < 0

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from sksymgrad.search.labels import LabelledPoints
 from sksymgrad.search.operators import OPERATORS
 from sksymgrad.search.selection import (
     acceptable,
@@ -76,4 +77,5 @@ def test_rounding_keeps_coefficients_the_labels_can_tell_apart():
     noisy = _members(rng, X, lambda X: np.column_stack([np.ones(len(X)), np.full(len(X), 2 / 3)]), sigma=1.0)
     y = (X[:, 0] + 2 / 3 * X[:, 1] > 0).astype(int)
     # the members allow a simpler number (above); the labels do not
-    assert round_with_members(tree, X, noisy, w, OPERATORS, labelled=(X, y))[2][1][1] == pytest.approx(2 / 3)
+    labelled = LabelledPoints(X, y, OPERATORS)
+    assert round_with_members(tree, X, noisy, w, OPERATORS, labelled=labelled)[2][1][1] == pytest.approx(2 / 3)
