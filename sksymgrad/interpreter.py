@@ -152,10 +152,10 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         Unfitted template cloned for each neuron.
     points_ : ndarray of shape (n_points, n_features)
     point_labels_ : ndarray of shape (n_points,) or None
-        A binary classifier's labels of :attr:`points_` (else ``None``):
-        the decision function's formulas are checked against them (a
-        formula that misclassifies significantly more of them than the best
-        one on the front is not selected; the front's ``label_errors``).
+        A binary classifier's labels of :attr:`points_` (else ``None``),
+        passed to the decision function's search as ``label_points`` and
+        ``labels`` (see :meth:`SymbolicGradientRegressor.fit`): the formulas
+        are read as classifiers of these points.
     n_points_on_faces_ : dict
         Address -> how many points moved onto the decision surface were left
         out because they ended on a face of the data's box (``points`` on

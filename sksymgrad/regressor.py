@@ -379,11 +379,12 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             Points with two-class ``labels`` that the concept's level sets
             separate, e.g. the training data of the binary classifier whose
             decision function ``y`` is the gradient of (gradient objective
-            only). Each formula of the front is read as a classifier at its
-            best threshold; one that misclassifies significantly more of them
-            than the best formula does is not selected (see
-            :mod:`sksymgrad.search.labels`), and :attr:`equations_` gains
-            their count, ``label_errors``.
+            only). Each formula is read as a classifier at its best
+            threshold: the front also keeps formulas that misclassify fewer
+            of them than every simpler one, constants are refitted to them,
+            and a formula that misclassifies significantly more of them than
+            the best one is not selected (see :mod:`sksymgrad.search.labels`).
+            :attr:`equations_` gains the count, ``label_errors``.
         labels : array-like of shape (n_labelled,), default=None
             The two classes of ``label_points``.
 
