@@ -24,8 +24,9 @@ import numpy as np
 from scipy import stats
 
 from scipy.optimize import minimize
+from scipy.special import expit
 
-from .expressions import constants_of, evaluate_value, with_constants
+from .expressions import constants_of, evaluate, evaluate_value, with_constants
 
 __all__ = [
     "binary_labels",
@@ -114,9 +115,7 @@ def misclassified(trees, X, labels, ops):
     """:func:`threshold_misclassified` of each tree's values at ``X``, shape (n_trees, n)."""
     out = np.ones((len(trees), len(X)), dtype=bool)
     for i, tree in enumerate(trees):
-        with np.errstate(all="ignore"):
-            values = np.broadcast_to(evaluate_value(tree, X, ops), (len(X),))
-        out[i] = threshold_misclassified(values, labels)
+        out[i] = threshold_misclassified(_values(tree, X, ops), labels)
     return out
 
 
@@ -160,6 +159,10 @@ def significantly_worse(wrong, alpha=0.05):
     return worse
 
 
+#: The constants are refitted on at most this many labelled points, those nearest the tree's boundary.
+REFIT_POINTS = 1000
+
+
 def refit_to_labels(tree, X, labels, ops, max_iter=100):
     """``tree`` with its constants refitted so that its level sets separate ``labels``.
 
@@ -186,12 +189,7 @@ def refit_to_labels(tree, X, labels, ops, max_iter=100):
     if len(start) == 0:
         return tree
     sign = 2.0 * np.asarray(labels, dtype=float) - 1.0
-
-    def values(c):
-        with np.errstate(all="ignore"):
-            return np.broadcast_to(evaluate_value(with_constants(tree, c), X, ops), (len(X),))
-
-    f0 = values(start)
+    f0 = _values(tree, X, ops)
     if not np.all(np.isfinite(f0)) or np.std(f0) == 0:
         return tree
     before = threshold_misclassified(f0, labels).sum()
@@ -200,31 +198,68 @@ def refit_to_labels(tree, X, labels, ops, max_iter=100):
     center, unit = np.median(f0), np.std(f0)
     if f0[sign > 0].mean() < f0[sign < 0].mean():
         unit = -unit  # the tree grows towards class 0: the refit keeps its orientation
+    # The constants become extra input columns: one forward-mode evaluation gives the values and their
+    # derivatives in every constant, so the optimiser gets exact gradients instead of finite differences.
+    d, k = X.shape[1], len(start)
+    variable = _constants_as_columns(tree, d)
 
-    def loss(p):
-        f = (values(p[:-2]) - center) / unit
-        if not np.all(np.isfinite(f)):
-            return 1e10
-        margin = sign * np.exp(p[-2]) * (f - p[-1])
-        return float(np.mean(np.logaddexp(0.0, -margin)))
+    def loss(p, at=slice(None), z=None):
+        """Mean logistic loss of ``s * (z - t)`` (``p = (constants, log s, t)``) and its gradient."""
+        s, t = np.exp(p[-2]), p[-1]
+        if z is None:
+            Xa = X[at]
+            v, g = evaluate(variable, np.hstack([Xa, np.broadcast_to(p[:-2], (len(Xa), k))]), ops)
+            z, dz = (v - center) / unit, g[:, d:] / unit
+        if not np.all(np.isfinite(z)):
+            return 1e10, np.zeros(len(p))
+        margin = sign[at] * s * (z - t)
+        weight = -expit(-margin) / len(margin)  # d loss / d margin
+        grad = [weight @ margin, -s * (weight @ sign[at])]
+        if len(p) > 2:
+            grad = np.concatenate([(weight * sign[at] * s) @ dz, grad])
+        return float(np.mean(np.logaddexp(0.0, -margin))), np.nan_to_num(np.asarray(grad, dtype=float))
 
     # On separable labels the logistic scale grows without bound and the loss turns into steps the
     # optimiser cannot follow. Its transition is kept no narrower than the gap between neighbouring
     # points (1/n of the tree's spread): the loss stays smooth, its optimum a wide-margin boundary.
     scale_bounds = [(np.log(0.1), np.log(max(len(X), 10))), (None, None)]
+    z0 = (f0 - center) / unit
     with np.errstate(all="ignore"):
-        # scale and threshold first, along the tree's own values; then the constants join
-        cut = minimize(lambda q: loss(np.concatenate([start, q])), [0.0, 0.0], method="L-BFGS-B", bounds=scale_bounds)
+        # scale and threshold first, along the tree's own values; then the constants join, on the
+        # points nearest the boundary (far ones add nothing to the loss but the time to evaluate them)
+        cut = minimize(loss, [0.0, 0.0], args=(slice(None), z0), jac=True, method="L-BFGS-B", bounds=scale_bounds)
+        near = np.sort(np.argsort(np.abs(z0 - cut.x[1]))[:REFIT_POINTS])
         fit = minimize(
             loss,
             np.concatenate([start, cut.x]),
+            args=(near,),
+            jac=True,
             method="L-BFGS-B",
-            bounds=[(None, None)] * len(start) + scale_bounds,
+            bounds=[(None, None)] * k + scale_bounds,
             options={"maxiter": max_iter},
         )
     refitted = with_constants(tree, fit.x[:-2])
-    after = threshold_misclassified(values(fit.x[:-2]), labels).sum()
+    after = threshold_misclassified(_values(refitted, X, ops), labels).sum()
     return refitted if after < before else tree
+
+
+def _values(tree, X, ops):
+    with np.errstate(all="ignore"):
+        return np.broadcast_to(evaluate_value(tree, X, ops), (len(X),))
+
+
+def _constants_as_columns(tree, d):
+    """``tree`` with its k-th constant (depth-first) replaced by the input column ``d + k``."""
+    count = iter(range(10**9))
+
+    def walk(node):
+        if node[0] == "c":
+            return ("x", d + next(count))
+        if node[0] == "x":
+            return node
+        return (node[0],) + tuple(walk(child) for child in node[1:])
+
+    return walk(tree)
 
 
 class LabelledPoints:
