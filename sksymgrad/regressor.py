@@ -14,13 +14,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .export import expression_gradients, expression_values, to_latex
 from .search.engine import SearchSettings, front_from_candidates, operator_table, run_search
 from .search.expressions import evaluate
+from .search.labels import LabelledPoints, binary_labels, significantly_worse
 from .search.losses import direction_loss, direction_targets, pointwise_direction_loss
 from .search.operators import (
     DEFAULT_BINARY_OPERATORS,
     DEFAULT_UNARY_OPERATORS,
     resolve_operators,
 )
-from .search.labels import LabelledPoints, binary_labels, significantly_worse
 from .search.pareto import select_equation
 from .search.selection import (
     NOISE_TOLERANCE,
@@ -599,7 +599,8 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             return tree
         if labelled.significantly_worse([refit, tree], self.selection_alpha)[1]:
             return refit
-        losses = member_losses([tree, refit], X, members, weights, ops, self.trim_fraction, self.sign, self.feature_scale_)
+        trees, trim, scale = [tree, refit], self.trim_fraction, self.feature_scale_
+        losses = member_losses(trees, X, members, weights, ops, trim, self.sign, scale)
         return refit if acceptable(losses, self.selection_alpha, tau, self.noise_tolerance)[1] else tree
 
     def _select_with_members(self, front, X, target, weights, members, pairwise, ops, labelled=None):

@@ -18,11 +18,14 @@ them and right on ``c`` is significantly worse when
 ``P(Binomial(b + c, 1/2) >= b)`` is below the level. The level is shared
 by the rows tested (Bonferroni), so that a true formula is set aside by
 chance with probability at most ``alpha``.
+
+Constants are refitted to the labels (:func:`refit_to_labels`): the
+networks' shared error shifts the constants a gradient fit finds, the
+labels put the boundary where it is.
 """
 
 import numpy as np
 from scipy import stats
-
 from scipy.optimize import minimize
 from scipy.special import expit
 

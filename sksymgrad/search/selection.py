@@ -268,14 +268,12 @@ def round_with_members(
             if v == c:
                 break
             trial = values[:j] + [v] + values[j + 1 :]
-            losses = _losses_against_units([with_constants(tree, trial)], X, U, weights, ops, trim, scale=scale)[0]
+            pair = [with_constants(tree, values), with_constants(tree, trial)]
+            losses = _losses_against_units(pair[1:], X, U, weights, ops, trim, scale=scale)[0]
             if (
                 np.all(np.isfinite(losses))
                 and acceptable(np.vstack([current, losses]), alpha, tau, tolerance)[1]
-                and not (
-                    labelled is not None
-                    and labelled.significantly_worse([with_constants(tree, values), with_constants(tree, trial)], alpha)[1]
-                )
+                and not (labelled is not None and labelled.significantly_worse(pair, alpha)[1])
             ):
                 values, current = trial, losses
                 break
