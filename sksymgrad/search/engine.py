@@ -423,7 +423,7 @@ def front_from_candidates(candidates, symbols, ops, mode, X, target, weights, la
                 tree = ("+", ("c", float(f"{a:.6g}")), ("*", ("c", float(f"{b:.6g}")), tree))
         expr = to_sympy(tree, symbols, ops)
         expr = simplest_form(expr, invariant=(mode == "gradient"))
-        if expr.is_Number or expr in seen:
+        if not expr.free_symbols or expr in seen:
             continue
         seen.add(expr)
         rows.append(

@@ -245,9 +245,10 @@ def _drop_negligible(tree, X, ops, rtol):
     with np.errstate(all="ignore"):
         if head in ("+", "-"):
             left, right = (np.broadcast_to(v, X.shape[:1]) for v in values)
-            if np.all(np.abs(right) <= rtol * np.abs(left)):
+            # Beside a constant nothing is negligible: the constant carries no gradient (exp(exp(4)) + a*d - b*c).
+            if np.ndim(values[0]) > 0 and np.all(np.abs(right) <= rtol * np.abs(left)):
                 return children[0], values[0]
-            if np.all(np.abs(left) <= rtol * np.abs(right)):
+            if np.ndim(values[1]) > 0 and np.all(np.abs(left) <= rtol * np.abs(right)):
                 return (children[1], values[1]) if head == "+" else (("neg", children[1]), -values[1])
         return (head,) + children, ops[head].func(*values)
 
