@@ -429,7 +429,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             raise ValueError("sample_weight values are all zero: at least one point must carry weight")
 
         members = self._validate_members(member_gradients, X.shape, y.ndim)
-        labels = self._validate_labels(label_points, labels, d, y.ndim)
+        label_data = self._validate_labels(label_points, labels, d, y.ndim)
         columns = [str(n) for n in names] if names is not None else [f"x{j}" for j in range(d)]
         self.symbols_ = [sympy.Symbol(n, real=True) for n in symbol_names(columns)]
         self.symbol_columns_ = {s.name: c for s, c in zip(self.symbols_, columns) if s.name != c}
@@ -456,7 +456,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         self.n_points_dropped_ = int((~mask).sum())
 
         ops = operator_table(settings)
-        labelled = None if labels is None else LabelledPoints(*labels, ops)
+        labelled = None if label_data is None else LabelledPoints(*label_data, ops)
         bar = None
         if self.verbose:
             from tqdm.auto import tqdm

@@ -204,7 +204,8 @@ def selection_frequencies(
 
     Returns an array of shape (n_formulas,) summing to 1: the stability of the
     choice. A formula selected in nearly every resample is what the networks
-    agree on; a spread-out distribution means the data do not decide.
+    agree on; a spread-out distribution means the data do not decide. Rows
+    not ``eligible`` (see :func:`acceptable`) are never selected.
     """
     losses = np.asarray(losses, dtype=float)
     M = losses.shape[1]
