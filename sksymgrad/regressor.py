@@ -21,7 +21,7 @@ from .search.operators import (
     DEFAULT_UNARY_OPERATORS,
     resolve_operators,
 )
-from .search.pareto import select_equation
+from .search.pareto import add_scores, pareto_front, select_equation
 from .search.selection import (
     NOISE_TOLERANCE,
     acceptable,
@@ -492,8 +492,11 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             front = self._select_with_members(front, Xs, target, ws, members_used, pairwise, ops, labelled)
         else:
             self.equations_ = front.drop(columns=["tree"]).reset_index(drop=True)
-            worse = self._label_check(front, labelled)
-            self.best_index_ = int(select_equation(self.equations_[~worse], selection, self.selection_window))
+            # The PySR-style rules read a front's steps: choose on the loss front of the rows the labels allow.
+            allowed = self.equations_[~self._label_check(front, labelled)]
+            on_front = allowed.iloc[pareto_front(allowed["complexity"].to_numpy(), allowed["loss"].to_numpy())]
+            steps = add_scores(on_front).set_index(on_front.index)  # same order: by complexity
+            self.best_index_ = int(select_equation(steps, selection, self.selection_window))
         self.expression_ = self.equations_.loc[self.best_index_, "sympy_format"]
         self.timed_out_ = any(h.get("timed_out", False) for h in self.history_)
         if self.timed_out_ and self.equations_["loss"].min() >= settings.early_stop_loss:

@@ -88,6 +88,8 @@ def select_equation(equations, model_selection="best", window=1.5):
     if model_selection == "knee":
         scores = equations.loc[ok, "score"]
         steps = scores[scores >= KNEE_FRACTION * scores.max()]
+        if steps.empty:  # every score negative: rows off the loss front (kept for another reason)
+            return loss[ok].idxmin()
         return equations.loc[steps.index, "complexity"].idxmax()
     raise ValueError(f"model_selection must be 'best', 'knee', 'accuracy' or 'score', got {model_selection!r}")
 
