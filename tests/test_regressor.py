@@ -262,4 +262,3 @@ def test_labels_put_back_a_constant_the_networks_shifted():
     coefficient = told.sympy().expand().coeff(sympy.Symbol("h", real=True) * sympy.Symbol("m", real=True))
     assert abs(float(coefficient) - 19.62) < 0.5, told.summary()
     assert told.equations_.loc[told.best_index_, "label_errors"] <= 3
-
