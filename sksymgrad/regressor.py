@@ -492,10 +492,15 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             front = self._select_with_members(front, Xs, target, ws, members_used, pairwise, ops, labelled)
         else:
             self.equations_ = front.drop(columns=["tree"]).reset_index(drop=True)
-            # The PySR-style rules read a front's steps: choose on the loss front of the rows the labels allow.
-            allowed = self.equations_[~self._label_check(front, labelled)]
-            on_front = allowed.iloc[pareto_front(allowed["complexity"].to_numpy(), allowed["loss"].to_numpy())]
+            # The PySR-style rules read the steps of the loss front (rows the labels added are off it);
+            # they choose among its rows the labels allow.
+            allowed = ~self._label_check(front, labelled)
+            eq = self.equations_
+            on_front = eq.iloc[pareto_front(eq["complexity"].to_numpy(), eq["loss"].to_numpy())]
             steps = add_scores(on_front).set_index(on_front.index)  # same order: by complexity
+            steps = steps[allowed[steps.index]]
+            if len(steps) == 0:
+                steps = eq[allowed]
             self.best_index_ = int(select_equation(steps, selection, self.selection_window))
         self.expression_ = self.equations_.loc[self.best_index_, "sympy_format"]
         self.timed_out_ = any(h.get("timed_out", False) for h in self.history_)
