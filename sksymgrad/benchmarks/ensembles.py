@@ -4,8 +4,9 @@ Training the networks is most of a network-mode benchmark run, and a
 selection or rounding rule only needs their gradients. This module trains the
 default interpreter's ensemble on a classifier task once and records what the
 search sees: points on the members' mean decision surface and every member's
-input gradients there. A rule can then be compared on the recordings in
-minutes (``tests/fixtures/ensembles`` holds seeds 0 and 1; see its README).
+input gradients there, and the labelled points the decision function's
+search checks its formulas against. A rule can then be compared on the
+recordings in minutes (``tests/fixtures/ensembles`` holds seeds 0 and 1; see its README).
 """
 
 import argparse
@@ -14,7 +15,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["record_ensemble", "save_ensemble", "load_ensemble"]
+__all__ = ["record_ensemble", "save_ensemble", "load_ensemble", "load_labels"]
 
 
 def record_ensemble(task, seed=0, n_samples=4000, n_points=600, interpreter=None):
@@ -40,7 +41,11 @@ def record_ensemble(task, seed=0, n_samples=4000, n_points=600, interpreter=None
     dict
         ``task`` (name), ``points`` (n, d), ``members`` (n_members, n, d),
         ``level`` (the concept's median, the decision level),
-        ``network_accuracy`` (held-out accuracy of the ensemble).
+        ``network_accuracy`` (held-out accuracy of the ensemble),
+        ``label_points`` (n_labelled, d) and ``labels`` (n_labelled,): the
+        interpreter's :attr:`point_labels_` and their points, which it passes
+        to the decision function's search (``SymbolicGradientRegressor.fit(...,
+        label_points=, labels=)``).
     """
     from ..interpreter import GradientSymbolicInterpreter
     from ..neurons import parse_neuron
@@ -67,12 +72,23 @@ def record_ensemble(task, seed=0, n_samples=4000, n_points=600, interpreter=None
         "members": members[:, keep],
         "level": float(level),
         "network_accuracy": float(getattr(interp, "network_score_", np.nan)),
+        "label_points": interp.points_,
+        "labels": interp.point_labels_,
     }
 
 
 def save_ensemble(record, directory):
-    """Write a :func:`record_ensemble` result as ``<task>.npz`` (float32 arrays); returns the path."""
+    """Write a :func:`record_ensemble` result as ``<task>.npz`` (float32 arrays); returns the path.
+
+    The labelled points are kept when the record has them (``labels`` not ``None``).
+    """
     path = os.path.join(directory, record["task"].replace(".", "_") + ".npz")
+    labelled = {}
+    if record.get("labels") is not None:
+        labelled = {
+            "label_points": np.asarray(record["label_points"], dtype=np.float32),
+            "labels": np.asarray(record["labels"], dtype=np.int8),
+        }
     np.savez_compressed(
         path,
         task=record["task"],
@@ -80,6 +96,7 @@ def save_ensemble(record, directory):
         members=np.asarray(record["members"], dtype=np.float32),
         level=record["level"],
         network_accuracy=record["network_accuracy"],
+        **labelled,
     )
     return path
 
@@ -94,6 +111,14 @@ def load_ensemble(path):
     task = get_task(str(data["task"]))
     X = pd.DataFrame(data["points"].astype(float), columns=task.variables)
     return task, X, data["members"].astype(float), float(data["level"])
+
+
+def load_labels(path):
+    """The labelled points of a recording, ``(points, labels)``, or ``None`` for one made without them."""
+    data = np.load(path)
+    if "labels" not in data:
+        return None
+    return data["label_points"].astype(float), data["labels"].astype(int)
 
 
 def _record_quietly(name, seed, n_samples, n_points, out):

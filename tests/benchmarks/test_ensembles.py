@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from sksymgrad import GradientSymbolicInterpreter
-from sksymgrad.benchmarks.ensembles import load_ensemble, main, record_ensemble, save_ensemble
+from sksymgrad.benchmarks.ensembles import load_ensemble, load_labels, main, record_ensemble, save_ensemble
 from sksymgrad.networks import MLPNet
 from sksymgrad.search.selection import combine_member_directions
 
@@ -15,9 +15,14 @@ def test_a_recording_holds_every_members_gradients_on_the_decision_surface(tmp_p
     record = record_ensemble("circle", seed=0, n_samples=400, n_points=50, interpreter=_small_interpreter())
     assert record["points"].shape == (50, 2) and record["members"].shape == (5, 50, 2)
     assert record["level"] == pytest.approx(np.median(np.sum(record["points"] ** 2, axis=1)), rel=0.5)
-    task, X, members, level = load_ensemble(save_ensemble(record, tmp_path))
+    path = save_ensemble(record, tmp_path)
+    task, X, members, level = load_ensemble(path)
     assert task.name == "circle" and list(X.columns) == ["x", "y"] and level == record["level"]
     np.testing.assert_allclose(members, record["members"], rtol=1e-6)  # float32 on disk
+    # the labelled points the decision function's search checks: the labels are the concept's side of its median
+    P, labels = load_labels(path)
+    assert P.shape == (len(record["labels"]), 2) and set(np.unique(labels)) == {0, 1}
+    np.testing.assert_array_equal(labels, np.sum(P**2, axis=1) > level)
     # the members see a circle: directions close to radial
     mean, _ = combine_member_directions(members)
     radial = X.to_numpy() / np.linalg.norm(X.to_numpy(), axis=1, keepdims=True)
@@ -50,3 +55,4 @@ def test_command_line_writes_one_file_per_task(tmp_path, monkeypatch):
     monkeypatch.setattr(ensembles, "_record_quietly", fake)
     assert main(["--out", str(tmp_path), "--tasks", "circle", "I.12.1"]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["I_12_1.npz", "circle.npz"]
+    assert load_labels(tmp_path / "circle.npz") is None  # recorded without labelled points

@@ -13,6 +13,7 @@ long formulas that fit the networks' shared distortions, e.g.
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sksymgrad import SymbolicGradientRegressor
@@ -93,3 +94,29 @@ def test_structure_tests_find_the_true_symmetry_through_the_recorded_networks():
             true_first += key(found[0]) in truth
             spurious_first += key(found[0]) not in truth
     assert true_first >= 30 and spurious_first <= 12, (true_first, spurious_first)
+
+
+@pytest.mark.parametrize(
+    "name, strategies",
+    [("linear", ("linear", "ratio", "evolution")), ("mech_energy", ("linear",))],
+)
+def test_labels_select_the_concept_where_the_members_alone_did_not(name, strategies):
+    """Recordings with the labelled points (``fixtures/ensembles/labelled``, see its README)."""
+    from sksymgrad.benchmarks.ensembles import load_labels
+    from sksymgrad.search.labels import threshold_misclassified
+
+    path = FIXTURES / "ensembles" / "labelled" / f"{name}.npz"
+    task, X, members, level = load_ensemble(path)
+    label_points, labels = load_labels(path)
+    mean, _ = combine_member_directions(members)
+    settings = dict(trim_fraction=0.1, max_time=30, random_state=0, strategies=strategies)
+    alone = SymbolicGradientRegressor(**settings).fit(X, mean, member_gradients=members)
+    assert not recovered(alone.sympy(), task.expression, task.domain, level=level)
+    reg = SymbolicGradientRegressor(**settings).fit(
+        X, mean, member_gradients=members, label_points=label_points, labels=labels
+    )
+    assert recovered(reg.sympy(), task.expression, task.domain, level=level), reg.summary()
+    # what the labels saw: the look-alike misclassifies more of them than the formula chosen with them
+    P = pd.DataFrame(label_points, columns=X.columns)
+    wrong = [threshold_misclassified(r.predict(P), labels).sum() for r in (alone, reg)]
+    assert wrong[1] < wrong[0] and reg.equations_.loc[reg.best_index_, "label_errors"] == wrong[1]
