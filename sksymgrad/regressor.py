@@ -100,7 +100,12 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         ``noise_tolerance`` times the loss between two members, or a
         one-sided paired t-test at level ``selection_alpha`` does not find it
         worse than the best formula (see :mod:`sksymgrad.search.selection`);
-        coefficients are rounded only where that t-test allows. ``'auto'``: ``'members'`` when member gradients are
+        coefficients are rounded only where that t-test allows. With labels
+        (``label_points`` in ``fit``), a simpler formula that misclassifies no
+        more of them replaces that choice when its loss is within the
+        networks' noise at the 1 % level (``LABELLED_NOISE_TOLERANCE``, 6,
+        times that loss): the members share part of their error, the labels
+        do not. ``'auto'``: ``'members'`` when member gradients are
         given, else ``'best'``. The others are PySR's rules and ``'knee'``
         (see :func:`~sksymgrad.search.pareto.select_equation`).
     selection_window : float, default=1.5
@@ -629,10 +634,11 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         self.equations_ = front.drop(columns=["tree"]).reset_index(drop=True)
         self.equations_["member_loss"] = losses.mean(axis=1)
         eligible = ~self._label_check(front, labelled)
+        errors = None if labelled is None else self.equations_["label_errors"].to_numpy()
         self.equations_["stability"] = selection_frequencies(
-            complexity, losses, alpha, pairwise, tol, eligible=eligible
+            complexity, losses, alpha, pairwise, tol, eligible=eligible, label_errors=errors
         )
-        self.best_index_ = select_by_members(complexity, losses, alpha, tau, tol, eligible)
+        self.best_index_ = select_by_members(complexity, losses, alpha, tau, tol, eligible, errors)
         self.noise_level_ = tau
         self.member_losses_ = losses
         self.pairwise_member_losses_ = pairwise

@@ -50,6 +50,30 @@ def test_acceptable_rejects_what_every_member_finds_worse():
     assert acceptable(L[:, :1]).tolist() == [False, True, False]
 
 
+def test_labels_prefer_the_simpler_formula_the_members_shared_error_rejects():
+    """A longer row fits every member a little better (their shared error); the labels find it no better."""
+    tau = 1e-3
+    L = np.array(
+        [
+            [0.30, 0.31, 0.29, 0.30, 0.30],  # too simple
+            [5.0e-3, 5.1e-3, 5.0e-3, 5.1e-3, 5.0e-3],  # the concept: 5 tau, beyond NOISE_TOLERANCE
+            [3.8e-3, 3.9e-3, 3.8e-3, 3.9e-3, 3.8e-3],  # longer, within 4 tau
+        ]
+    )
+    complexity = [1, 5, 15]
+    assert select_by_members(complexity, L, tau=tau) == 2
+    assert select_by_members(complexity, L, tau=tau, label_errors=[300, 0, 4]) == 1
+    assert select_by_members(complexity, L, tau=tau, label_errors=[300, 4, 4]) == 1  # ties go to the simpler
+    # the labels find the simpler one worse, the labels set it aside, or it is beyond the noise at 1 %
+    assert select_by_members(complexity, L, tau=tau, label_errors=[300, 5, 4]) == 2
+    assert select_by_members(complexity, L, tau=tau, eligible=[False, False, True], label_errors=[300, 0, 4]) == 2
+    assert select_by_members(complexity, L * 1.3, tau=tau, label_errors=[300, 0, 4]) == 2
+    # a row far outside the networks' noise is not preferred however few labels it misclassifies
+    assert select_by_members(complexity, L, tau=tau, label_errors=[0, 0, 4]) == 1
+    freq = selection_frequencies(complexity, L, pairwise=np.full((5, 5), tau), label_errors=[300, 0, 4])
+    assert freq[1] == pytest.approx(1.0)
+
+
 def test_selection_frequencies_sum_to_one_and_favour_the_clear_choice():
     L = np.array([[0.30, 0.31, 0.29, 0.30, 0.3], [0.01, 0.02, 0.012, 0.03, 0.02], [0.011, 0.016, 0.013, 0.027, 0.02]])
     freq = selection_frequencies([1, 3, 9], L, n_resamples=100)
