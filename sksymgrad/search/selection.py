@@ -196,11 +196,12 @@ def select_by_members(
 ):
     """Index of the simplest acceptable row (ties: lower mean loss); see :func:`acceptable`.
 
-    With ``label_errors`` (labels each row misclassifies) and ``tau``, a
-    simpler ``eligible`` row replaces that choice when it misclassifies no
-    more labels and its mean loss is at most ``labelled_tolerance * tau``:
-    the members' shared error can make a longer formula significantly
-    better for every member, the labels do not see that error.
+    With ``label_errors`` (labels each row misclassifies), ties go first to
+    the row that misclassifies fewer, and (given ``tau``) a simpler
+    ``eligible`` row replaces the choice when it misclassifies no more labels
+    and its mean loss is at most ``labelled_tolerance * tau``: the members'
+    shared error can make a longer formula significantly better for every
+    member, the labels do not see that error.
 
     Examples
     --------
@@ -213,10 +214,14 @@ def select_by_members(
     """
     ok = acceptable(losses, alpha, tau, tolerance, eligible)
     mean = np.asarray(losses, dtype=float).mean(axis=1)
-    chosen = int(min(np.flatnonzero(ok), key=lambda i: (complexities[i], mean[i])))
+    errors = np.zeros(len(mean)) if label_errors is None else np.asarray(label_errors)
+
+    def simplest(rows):  # ties: fewer labels misclassified, then lower loss
+        return int(min(rows, key=lambda i: (complexities[i], errors[i], mean[i])))
+
+    chosen = simplest(np.flatnonzero(ok))
     if label_errors is None or tau is None:
         return chosen
-    errors = np.asarray(label_errors)
     allowed = np.ones(len(mean), bool) if eligible is None else np.asarray(eligible, dtype=bool)
     simpler = np.flatnonzero(
         allowed
@@ -224,7 +229,7 @@ def select_by_members(
         & (errors <= errors[chosen])
         & (mean <= labelled_tolerance * tau)
     )
-    return int(min(simpler, key=lambda i: (complexities[i], mean[i]))) if len(simpler) else chosen
+    return simplest(simpler) if len(simpler) else chosen
 
 
 def selection_frequencies(

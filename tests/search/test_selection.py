@@ -72,6 +72,11 @@ def test_labels_prefer_the_simpler_formula_the_members_shared_error_rejects():
     assert select_by_members(complexity, L, tau=tau, label_errors=[0, 0, 4]) == 1
     freq = selection_frequencies(complexity, L, pairwise=np.full((5, 5), tau), label_errors=[300, 0, 4])
     assert freq[1] == pytest.approx(1.0)
+    # equally simple and both within the noise: the labels break the tie before the loss does
+    tie = [1, 9, 9]
+    L = np.array([[0.30] * 5, [3.0e-3, 3.1e-3, 3.0e-3, 3.1e-3, 3.0e-3], [2.9e-3, 3.0e-3, 2.9e-3, 3.0e-3, 2.9e-3]])
+    assert select_by_members(tie, L, tau=tau) == 2
+    assert select_by_members(tie, L, tau=tau, label_errors=[300, 0, 6]) == 1
 
 
 def test_selection_frequencies_sum_to_one_and_favour_the_clear_choice():
