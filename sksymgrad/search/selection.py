@@ -197,7 +197,7 @@ def select_by_members(
     """Index of the simplest acceptable row (ties: lower mean loss); see :func:`acceptable`.
 
     With ``label_errors`` (labels each row misclassifies), ties go first to
-    the row that misclassifies fewer, and (given ``tau``) a simpler
+    the row that misclassifies fewer labels, and (given ``tau``) a simpler
     ``eligible`` row replaces the choice when it misclassifies no more labels
     and its mean loss is at most ``labelled_tolerance * tau``: the members'
     shared error can make a longer formula significantly better for every
