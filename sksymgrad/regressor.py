@@ -21,7 +21,7 @@ from .search.operators import (
     DEFAULT_UNARY_OPERATORS,
     resolve_operators,
 )
-from .search.pareto import add_scores, pareto_front, select_equation
+from .search.pareto import select_allowed
 from .search.selection import (
     NOISE_TOLERANCE,
     acceptable,
@@ -497,16 +497,9 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             front = self._select_with_members(front, Xs, target, ws, members_used, pairwise, ops, labelled)
         else:
             self.equations_ = front.drop(columns=["tree"]).reset_index(drop=True)
-            # The PySR-style rules read the steps of the loss front (rows the labels added are off it);
-            # they choose among its rows the labels allow.
+            # rows the labels added are off the loss front whose steps these rules read
             allowed = ~self._label_check(front, labelled)
-            eq = self.equations_
-            on_front = eq.iloc[pareto_front(eq["complexity"].to_numpy(), eq["loss"].to_numpy())]
-            steps = add_scores(on_front).set_index(on_front.index)  # same order: by complexity
-            steps = steps[allowed[steps.index]]
-            if len(steps) == 0:
-                steps = eq[allowed]
-            self.best_index_ = int(select_equation(steps, selection, self.selection_window))
+            self.best_index_ = int(select_allowed(self.equations_, allowed, selection, self.selection_window))
         self.expression_ = self.equations_.loc[self.best_index_, "sympy_format"]
         self.timed_out_ = any(h.get("timed_out", False) for h in self.history_)
         if self.timed_out_ and self.equations_["loss"].min() >= settings.early_stop_loss:

@@ -24,6 +24,7 @@ __all__ = [
     "to_sympy",
     "constants_of",
     "with_constants",
+    "replace_constants",
     "variables_of",
 ]
 
@@ -168,14 +169,23 @@ def constants_of(tree):
 
 def with_constants(tree, values):
     """Copy of ``tree`` with its constants replaced, in depth-first order."""
-    it = iter(values)
-    new = _replace_constants(tree, it)
-    return new
+    return replace_constants(tree, (const(v) for v in values))
+
+
+def replace_constants(tree, nodes):
+    """Copy of ``tree`` with its constants replaced by the subtrees ``nodes``, in depth-first order.
+
+    Examples
+    --------
+    >>> replace_constants(("*", ("c", 2.0), ("x", 0)), [("x", 1)])
+    ('*', ('x', 1), ('x', 0))
+    """
+    return _replace_constants(tree, iter(nodes))
 
 
 def _replace_constants(tree, it):
     if tree[0] == "c":
-        return ("c", float(next(it)))
+        return next(it)
     if tree[0] == "x":
         return tree
     return (tree[0],) + tuple(_replace_constants(child, it) for child in tree[1:])

@@ -29,7 +29,7 @@ from scipy import stats
 from scipy.optimize import minimize
 from scipy.special import expit
 
-from .expressions import constants_of, evaluate, evaluate_value, with_constants
+from .expressions import constants_of, evaluate, evaluate_value, replace_constants, var, with_constants
 
 __all__ = [
     "binary_labels",
@@ -204,7 +204,7 @@ def refit_to_labels(tree, X, labels, ops, max_iter=100):
     # The constants become extra input columns: one forward-mode evaluation gives the values and their
     # derivatives in every constant, so the optimiser gets exact gradients instead of finite differences.
     d, k = X.shape[1], len(start)
-    variable = _constants_as_columns(tree, d)
+    variable = replace_constants(tree, [var(d + j) for j in range(k)])  # k-th constant: column d + k
 
     def loss(p, at=slice(None), z=None):
         """Mean logistic loss of ``s * (z - t)`` (``p = (constants, log s, t)``) and its gradient."""
@@ -249,20 +249,6 @@ def refit_to_labels(tree, X, labels, ops, max_iter=100):
 def _values(tree, X, ops):
     with np.errstate(all="ignore"):
         return np.broadcast_to(evaluate_value(tree, X, ops), (len(X),))
-
-
-def _constants_as_columns(tree, d):
-    """``tree`` with its k-th constant (depth-first) replaced by the input column ``d + k``."""
-    count = iter(range(10**9))
-
-    def walk(node):
-        if node[0] == "c":
-            return ("x", d + next(count))
-        if node[0] == "x":
-            return node
-        return (node[0],) + tuple(walk(child) for child in node[1:])
-
-    return walk(tree)
 
 
 class LabelledPoints:

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-__all__ = ["LOSS_FLOOR", "KNEE_FRACTION", "pareto_front", "add_scores", "select_equation"]
+__all__ = ["LOSS_FLOOR", "KNEE_FRACTION", "pareto_front", "add_scores", "select_equation", "select_allowed"]
 
 #: ``'knee'`` selection: a formula counts as a real step down the front when
 #: its score is at least this fraction of the largest score.
@@ -92,6 +92,29 @@ def select_equation(equations, model_selection="best", window=1.5):
             return loss[ok].idxmin()
         return equations.loc[steps.index, "complexity"].idxmax()
     raise ValueError(f"model_selection must be 'best', 'knee', 'accuracy' or 'score', got {model_selection!r}")
+
+
+def select_allowed(equations, allowed, model_selection="best", window=1.5):
+    """:func:`select_equation` among the ``allowed`` rows, reading the steps of the loss front.
+
+    ``equations`` may hold rows off the front of complexity against loss
+    (kept for another reason, e.g. the labels); the PySR-style rules score
+    the steps of the loss front alone, then choose among its allowed rows
+    (among all allowed rows when none of the front's is).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> eq = pd.DataFrame({"complexity": [1, 3, 5, 7], "loss": [0.5, 1e-3, 2e-3, 9e-4]})
+    >>> int(select_allowed(eq, np.array([True, False, True, True]), "best"))
+    3
+    """
+    on_front = equations.iloc[pareto_front(equations["complexity"].to_numpy(), equations["loss"].to_numpy())]
+    steps = add_scores(on_front).set_index(on_front.index)  # same order: by complexity
+    steps = steps[allowed[steps.index]]
+    if len(steps) == 0:
+        steps = equations[allowed]
+    return select_equation(steps, model_selection, window)
 
 
 def equations_frame(rows):
