@@ -113,7 +113,7 @@ def _linear_candidates(X, target, weights, mode, ops, settings, rng, deadline, l
         ratios=settings.ratio_terms and mode == "gradient",
     )
     n_eff = weights.sum() ** 2 / (weights**2).sum()
-    out, library, seed_sets, best_loss = [], [], [], np.inf
+    out, library, seed_sets, sums, best_loss = [], [], [], [], np.inf
     for t, tier in enumerate(tiers):
         library += tier
         M, ok = term_matrix(library, X, ops, gradients=(mode == "gradient"))
@@ -146,6 +146,7 @@ def _linear_candidates(X, target, weights, mode, ops, settings, rng, deadline, l
                     lambda c, s=fit.subset: problem.loss(s, c), fit.coefs, fit.loss, n_eff, rtol=settings.rounding_rtol
                 )
                 tree = linear_tree(terms, fit.subset, coefs)
+                sums.append(([terms[k] for k in fit.subset], np.asarray(coefs, dtype=float), loss))
             else:
                 coefs, loss = fit.coefs, fit.loss
                 tree = linear_tree(terms, fit.subset, coefs, problem.intercept(fit.subset, coefs))
@@ -155,7 +156,87 @@ def _linear_candidates(X, target, weights, mode, ops, settings, rng, deadline, l
         log(f"linear tier {t}: {len(terms)} terms, best loss {best_loss:.3g}")
         if best_loss < settings.early_stop_loss or (deadline is not None and time.monotonic() > deadline):
             break
-    return out, best_loss
+    return out, best_loss, sums
+
+
+#: Sums per number of terms (the best by loss) whose splits into quotients are tried.
+QUOTIENT_SUMS_PER_SIZE = 3
+#: Splits of each sum whose quotient gets its constants refitted (the best by loss as split).
+QUOTIENT_SPLITS_PER_SUM = 2
+
+
+def _quotient_candidates(sums, X, target, weights, ops, settings, rng, deadline, log):
+    """Quotients ``N / D`` with the level set of a fitted sum ``N - D``.
+
+    A classifier's gradients pin its concept down on its decision surface
+    only, and there a quotient ``g / h`` (``h`` of one sign) and the sum
+    ``g - L h`` have the same directions: ``grad(g/h) = (grad g - L grad h) / h``
+    where ``g / h = L``. The linear path writes the sum, with the level ``L``
+    as a constant the networks' noise blurs (``m1*r1 - 3*m1 + m2*r2 - 3*m2``
+    for ``(m1*r1 + m2*r2)/(m1 + m2)``, 3 standing for the level 3.02); the
+    quotient needs no level and is often shorter. Each sum's terms are split
+    into numerator and denominator every way (one of ``N/D`` and ``D/N``,
+    whose directions agree), the best splits as they stand get their
+    constants refitted and rounded, and the front decides as for any other
+    formula. A split whose denominator changes sign or nears zero on the
+    data is skipped, as in the ratio path.
+    """
+    from .evolution import _Fitness, _optimize_constants, round_tree_constants
+
+    keep = weights > 0
+    rows = rng.choice(np.flatnonzero(keep), size=min(int(keep.sum()), 250), replace=False)
+    screen = _Fitness(
+        X[rows],
+        target[rows],
+        weights[rows] / weights[rows].sum(),
+        "gradient",
+        ops,
+        trim=settings.trim,
+        scale=settings.scale,
+    )
+    full = _Fitness(X, target, weights / weights.sum(), "gradient", ops, trim=settings.trim, scale=settings.scale)
+    n_eff = weights.sum() ** 2 / (weights**2).sum()
+    by_size = {}
+    for terms, coefs, loss in sorted(sums, key=lambda s: s[2]):
+        key = tuple(sorted(map(str, terms)))
+        group = by_size.setdefault(len(terms), {})
+        if len(terms) >= 2 and key not in group and len(group) < QUOTIENT_SUMS_PER_SIZE:
+            group[key] = (terms, coefs)
+    out = []
+    for group in by_size.values():
+        for terms, coefs in group.values():
+            if deadline is not None and time.monotonic() > deadline:
+                break
+            split_losses = []
+            for size in range(1, len(terms)):
+                for rest in combinations(range(1, len(terms)), size - 1):
+                    top = (0,) + rest
+                    bottom = tuple(k for k in range(len(terms)) if k not in top)
+                    if not bottom:
+                        continue
+                    tree = _quotient_tree(terms, coefs, top, bottom)
+                    with np.errstate(all="ignore"):
+                        denominator = evaluate_value(tree[2], X[rows], ops)
+                    if np.sign(denominator).min() != np.sign(denominator).max() or np.abs(denominator).min() < (
+                        1e-3 * np.median(np.abs(denominator))
+                    ):
+                        continue
+                    split_losses.append((screen(tree), tree))
+            for _, tree in sorted(split_losses, key=lambda s: s[0])[:QUOTIENT_SPLITS_PER_SUM]:
+                tree = _optimize_constants(tree, screen, max_nfev=20)
+                tree, loss = round_tree_constants(tree, full, full(tree), n_eff, settings.rounding_rtol)
+                if np.isfinite(loss):
+                    out.append((tree, loss, "quotient"))
+    best = min((loss for _, loss, _ in out), default=np.inf)
+    log(f"quotient: {len(out)} quotients of {sum(map(len, by_size.values()))} sums, best loss {best:.3g}")
+    return out, best
+
+
+def _quotient_tree(terms, coefs, top, bottom):
+    """``sum(coefs[top] * terms[top]) / -sum(coefs[bottom] * terms[bottom])``, each with leading coefficient 1."""
+    top_coefs = coefs[list(top)] / coefs[top[0]]
+    bottom_coefs = coefs[list(bottom)] / coefs[bottom[0]]
+    return ("/", linear_tree(terms, top, top_coefs), linear_tree(terms, bottom, bottom_coefs))
 
 
 #: The ratio path runs in problems of up to this many variables (its denominators grow as d**4).
@@ -323,9 +404,19 @@ def run_search(
     candidates = []
     best = np.inf
     if "linear" in settings.strategies:
-        found, best = _linear_candidates(X, target, weights, mode, ops, settings, rng, deadline, log)
+        found, best, sums = _linear_candidates(X, target, weights, mode, ops, settings, rng, deadline, log)
         candidates += found
         history.append({"strategy": "linear", "seconds": time.monotonic() - start, "best_loss": best})
+        if mode == "gradient" and settings.projector is None and best >= settings.early_stop_loss:
+            t0 = time.monotonic()
+            # Its own random stream, like the ratio path's: the evolution's search stays as it was.
+            quotient_rng = np.random.default_rng(None if random_state is None else [int(random_state), 2])
+            found, quotient_best = _quotient_candidates(
+                sums, X, target, weights, ops, settings, quotient_rng, deadline, log
+            )
+            candidates += found
+            best = min(best, quotient_best)
+            history.append({"strategy": "quotient", "seconds": time.monotonic() - t0, "best_loss": quotient_best})
     out_of_time = deadline is not None and time.monotonic() > deadline
     if (
         "ratio" in settings.strategies
@@ -358,7 +449,11 @@ def run_search(
             rounding_rtol=settings.rounding_rtol,
             # Sums of terms seed the evolution; quotients do not: their low losses would draw it into
             # their basin (measured: I.6.2 and I.50.26 found by the evolution before, missed with them).
-            seeds=[tree for tree, _, source in sorted(candidates, key=lambda c: c[1]) if source != "ratio"][:8],
+            seeds=[
+                tree
+                for tree, _, source in sorted(candidates, key=lambda c: c[1])
+                if source not in ("ratio", "quotient")
+            ][:8],
         )
         found = evolve(
             X,
