@@ -165,7 +165,7 @@ QUOTIENT_SUMS_PER_SIZE = 3
 QUOTIENT_SPLITS_PER_SUM = 2
 
 
-def _quotient_candidates(sums, X, target, weights, ops, settings, rng, deadline, log):
+def _quotient_candidates(sums, X, target, weights, ops, settings, rng, log):
     """Quotients ``N / D`` with the level set of a fitted sum ``N - D``.
 
     A classifier's gradients pin its concept down on its decision surface
@@ -179,7 +179,9 @@ def _quotient_candidates(sums, X, target, weights, ops, settings, rng, deadline,
     whose directions agree), the best splits as they stand get their
     constants refitted and rounded, and the front decides as for any other
     formula. A split whose denominator changes sign or nears zero on the
-    data is skipped, as in the ratio path.
+    data is skipped, as in the ratio path. It costs a fraction of a second
+    (a few sums, a few constants each), so it runs even when the linear path
+    used up the time.
     """
     from .evolution import _Fitness, _optimize_constants, round_tree_constants
 
@@ -205,8 +207,6 @@ def _quotient_candidates(sums, X, target, weights, ops, settings, rng, deadline,
     out = []
     for group in by_size.values():
         for terms, coefs in group.values():
-            if deadline is not None and time.monotonic() > deadline:
-                break
             split_losses = []
             for size in range(1, len(terms)):
                 for rest in combinations(range(1, len(terms)), size - 1):
@@ -411,9 +411,7 @@ def run_search(
             t0 = time.monotonic()
             # Its own random stream, like the ratio path's: the evolution's search stays as it was.
             quotient_rng = np.random.default_rng(None if random_state is None else [int(random_state), 2])
-            found, quotient_best = _quotient_candidates(
-                sums, X, target, weights, ops, settings, quotient_rng, deadline, log
-            )
+            found, quotient_best = _quotient_candidates(sums, X, target, weights, ops, settings, quotient_rng, log)
             candidates += found
             best = min(best, quotient_best)
             history.append({"strategy": "quotient", "seconds": time.monotonic() - t0, "best_loss": quotient_best})

@@ -72,3 +72,38 @@ def test_a_lorentz_transformation_is_a_ratio_in_the_symmetry_variables():
     equation = to_sympy(substitute(found["tree"], reduction.columns), sympy.symbols(task.variables), OPERATORS)
     assert recovered(equation, task.expression, task.domain, tol=1e-8)
     assert best(base)["loss"] > 1e-8  # without the constant: no such denominator
+
+
+def test_a_sum_fitted_on_one_level_set_is_also_written_as_the_quotient_it_stands_for():
+    # On (m1*r1 + m2*r2)/(m1 + m2) = L a sum of terms needs the level as a constant,
+    # m1*r1 + m2*r2 - L*(m1 + m2); the quotient has the same directions there and no level.
+    from sksymgrad.benchmarks.criteria import project_to_level_set
+
+    task, X, _ = _exact("I.18.4", n=1500)
+    symbols = list(task.symbols)
+    values = sympy.lambdify(symbols, task.expression)(*X.to_numpy().T)
+    level = float(np.median(values))
+    points = project_to_level_set(task.expression, symbols, X.to_numpy(), level, task.domain)[:500]
+    X = pd.DataFrame(points, columns=task.variables)
+    G = task.gradients(points)
+    G = G * (1 + 0.03 * np.random.default_rng(0).normal(size=G.shape))  # about a network's error
+    settings = dict(max_time=20, random_state=0, structure=False, strategies=("linear",))
+    reg = SymbolicGradientRegressor(**settings).fit(X, G)
+    quotients = reg.equations_[reg.equations_["source"] == "quotient"]
+    assert len(quotients) and [h["strategy"] for h in reg.history_] == ["linear", "quotient"]
+    concept = sympy.sympify("(m1*r1 + m2*r2)/(m1 + m2)", locals={s.name: s for s in symbols})
+    assert any(sympy.simplify(e / concept) == 1 or sympy.simplify(e * concept) == 1 for e in quotients.sympy_format)
+    assert recovered(reg.sympy(), task.expression, task.domain, level=level), reg.summary()
+
+
+def test_a_quotient_is_not_offered_where_its_denominator_changes_sign():
+    # a - b + c - 1 on its level set: every split puts a sign-changing sum (or a single
+    # term that is fine) below; the ones crossing zero, like (c - b) for c, b in [-1, 1], are skipped
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.uniform(-1, 1, (400, 3)), columns=["a", "b", "c"])
+    G = np.tile([1.0, -1.0, 1.0], (400, 1))
+    reg = SymbolicGradientRegressor(max_time=5, random_state=0, structure=False, strategies=("linear",)).fit(X, G)
+    for expr in reg.equations_["sympy_format"]:
+        _, denominator = sympy.fraction(sympy.together(expr))
+        values = sympy.lambdify(sympy.symbols("a b c"), denominator)(*X.to_numpy().T)
+        assert np.all(np.asarray(values) > 0) or np.all(np.asarray(values) < 0)
