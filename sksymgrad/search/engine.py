@@ -212,15 +212,10 @@ def _quotient_candidates(sums, X, target, weights, ops, settings, rng, log):
                 for rest in combinations(range(1, len(terms)), size - 1):
                     top = (0,) + rest
                     bottom = tuple(k for k in range(len(terms)) if k not in top)
-                    if not bottom:
-                        continue
                     tree = _quotient_tree(terms, coefs, top, bottom)
                     with np.errstate(all="ignore"):
-                        denominator = evaluate_value(tree[2], X[rows], ops)
-                    if np.sign(denominator).min() != np.sign(denominator).max() or np.abs(denominator).min() < (
-                        1e-3 * np.median(np.abs(denominator))
-                    ):
-                        continue
+                        if _crosses_zero(evaluate_value(tree[2], X[rows], ops)):
+                            continue
                     split_losses.append((screen(tree), tree))
             for _, tree in sorted(split_losses, key=lambda s: s[0])[:QUOTIENT_SPLITS_PER_SUM]:
                 tree = _optimize_constants(tree, screen, max_nfev=20)
@@ -230,6 +225,13 @@ def _quotient_candidates(sums, X, target, weights, ops, settings, rng, log):
     best = min((loss for _, loss, _ in out), default=np.inf)
     log(f"quotient: {len(out)} quotients of {sum(map(len, by_size.values()))} sums, best loss {best:.3g}")
     return out, best
+
+
+def _crosses_zero(denominator):
+    """Whether a denominator changes sign or nears zero on the data: then it is not a concept's."""
+    return np.sign(denominator).min() != np.sign(denominator).max() or np.abs(denominator).min() < (
+        1e-3 * np.median(np.abs(denominator))
+    )
 
 
 def _quotient_tree(terms, coefs, top, bottom):
@@ -325,9 +327,8 @@ def _ratio_candidates(X, target, weights, ops, settings, rng, deadline, log):
     for index, coefs in denominators:
         if deadline is not None and time.monotonic() > deadline:
             break
-        B = values[rows][:, index] @ np.asarray(coefs)
-        if np.sign(B).min() != np.sign(B).max() or np.abs(B).min() < 1e-3 * np.median(np.abs(B)):
-            continue  # a denominator that crosses or nears zero on the data is not a concept's
+        if _crosses_zero(values[rows][:, index] @ np.asarray(coefs)):
+            continue
         U = divided(index, coefs, rows)
         usable = np.all(np.isfinite(U), axis=(0, 1)) & (np.abs(U).max(axis=(0, 1)) > 0)
         if usable.sum() < 1:

@@ -97,13 +97,16 @@ def test_a_sum_fitted_on_one_level_set_is_also_written_as_the_quotient_it_stands
 
 
 def test_a_quotient_is_not_offered_where_its_denominator_changes_sign():
-    # a - b + c - 1 on its level set: every split puts a sign-changing sum (or a single
-    # term that is fine) below; the ones crossing zero, like (c - b) for c, b in [-1, 1], are skipped
+    # the sum a - b + c split every way: on [-1, 2] each denominator (c - b, c, b) changes sign
+    from sksymgrad.search.engine import SearchSettings, _quotient_candidates
+
     rng = np.random.default_rng(0)
-    X = pd.DataFrame(rng.uniform(-1, 1, (400, 3)), columns=["a", "b", "c"])
-    G = np.tile([1.0, -1.0, 1.0], (400, 1))
-    reg = SymbolicGradientRegressor(max_time=5, random_state=0, structure=False, strategies=("linear",)).fit(X, G)
-    for expr in reg.equations_["sympy_format"]:
-        _, denominator = sympy.fraction(sympy.together(expr))
-        values = sympy.lambdify(sympy.symbols("a b c"), denominator)(*X.to_numpy().T)
-        assert np.all(np.asarray(values) > 0) or np.all(np.asarray(values) < 0)
+    G = np.tile([1.0, -1.0, 1.0], (400, 1)) * (1 + 0.03 * rng.normal(size=(400, 3)))
+    G /= np.linalg.norm(G, axis=1, keepdims=True)
+    settings = SearchSettings(binary_ops=(), unary_ops=())
+    ops = operator_table(settings)
+    sums = [([("x", 0), ("x", 1), ("x", 2)], np.array([1.0, -1.0, 1.0]), 1e-3)]
+    for low, n_offered in [(-1.0, 0), (1.0, 2)]:
+        X = rng.uniform(low, 2.0, (400, 3))
+        found, _ = _quotient_candidates(sums, X, G, np.ones(400), ops, settings, rng, lambda msg: None)
+        assert len(found) == n_offered and all(source == "quotient" for _, _, source in found)
