@@ -408,7 +408,9 @@ def run_search(
         found, best, sums = _linear_candidates(X, target, weights, mode, ops, settings, rng, deadline, log)
         candidates += found
         history.append({"strategy": "linear", "seconds": time.monotonic() - start, "best_loss": best})
-        if mode == "gradient" and settings.projector is None and best >= settings.early_stop_loss:
+        # one direction per point (a subspace search's target is a basis per point, see subspace.py)
+        one_direction = mode == "gradient" and target.ndim == 2 and settings.projector is None
+        if one_direction and best >= settings.early_stop_loss:
             t0 = time.monotonic()
             # Its own random stream, like the ratio path's: the evolution's search stays as it was.
             quotient_rng = np.random.default_rng(None if random_state is None else [int(random_state), 2])
