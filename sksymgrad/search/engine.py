@@ -412,9 +412,9 @@ def run_search(
         one_direction = mode == "gradient" and target.ndim == 2 and settings.projector is None
         if one_direction and best >= settings.early_stop_loss:
             t0 = time.monotonic()
-            # Its own random stream, like the ratio path's: the evolution's search stays as it was.
-            quotient_rng = np.random.default_rng(None if random_state is None else [int(random_state), 2])
-            found, quotient_best = _quotient_candidates(sums, X, target, weights, ops, settings, quotient_rng, log)
+            found, quotient_best = _quotient_candidates(
+                sums, X, target, weights, ops, settings, _own_stream(random_state, 2), log
+            )
             candidates += found
             best = min(best, quotient_best)
             history.append({"strategy": "quotient", "seconds": time.monotonic() - t0, "best_loss": quotient_best})
@@ -427,9 +427,9 @@ def run_search(
         and not out_of_time
     ):
         t0 = time.monotonic()
-        # Its own random stream: adding the ratio path must not reshuffle the evolution's search.
-        ratio_rng = np.random.default_rng(None if random_state is None else [int(random_state), 1])
-        found, ratio_best = _ratio_candidates(X, target, weights, ops, settings, ratio_rng, deadline, log)
+        found, ratio_best = _ratio_candidates(
+            X, target, weights, ops, settings, _own_stream(random_state, 1), deadline, log
+        )
         candidates += found
         best = min(best, ratio_best)
         history.append({"strategy": "ratio", "seconds": time.monotonic() - t0, "best_loss": ratio_best})
@@ -480,6 +480,11 @@ def run_search(
         history[-1]["timed_out"] = deadline is not None and time.monotonic() > deadline
     front = front_from_candidates(candidates, feature_symbols, ops, mode, X, target, weights, labelled)
     return front, history
+
+
+def _own_stream(random_state, k):
+    """Strategy ``k``'s own random stream: adding a strategy must not reshuffle the evolution's search."""
+    return np.random.default_rng(None if random_state is None else [int(random_state), k])
 
 
 def _affine(tree, X, y, weights, ops):
