@@ -235,7 +235,11 @@ def _crosses_zero(denominator):
 
 
 def _quotient_tree(terms, coefs, top, bottom):
-    """``sum(coefs[top] * terms[top]) / -sum(coefs[bottom] * terms[bottom])``, each with leading coefficient 1."""
+    """``sum(coefs[top] * terms[top]) / sum(coefs[bottom] * terms[bottom])``, each side rescaled to a leading 1.
+
+    Scaling either side leaves the quotient's directions as they are, so the
+    rescaling only saves two constants.
+    """
     top_coefs = coefs[list(top)] / coefs[top[0]]
     bottom_coefs = coefs[list(bottom)] / coefs[bottom[0]]
     return ("/", linear_tree(terms, top, top_coefs), linear_tree(terms, bottom, bottom_coefs))
