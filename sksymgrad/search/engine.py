@@ -207,16 +207,18 @@ def _quotient_candidates(sums, X, target, weights, ops, settings, rng, log):
     out = []
     for group in by_size.values():
         for terms, coefs in group.values():
+            level = _surface_level(terms, coefs, X[rows], ops)
             split_losses = []
             for size in range(1, len(terms)):
                 for rest in combinations(range(1, len(terms)), size - 1):
                     top = (0,) + rest
                     bottom = tuple(k for k in range(len(terms)) if k not in top)
-                    tree = _quotient_tree(terms, coefs, top, bottom)
-                    with np.errstate(all="ignore"):
-                        if _crosses_zero(evaluate_value(tree[2], X[rows], ops)):
-                            continue
-                    split_losses.append((screen(tree), tree))
+                    for side in (None, "top", "bottom") if level else (None,):
+                        tree = _quotient_tree(terms, coefs, top, bottom, level, side)
+                        with np.errstate(all="ignore"):
+                            if _crosses_zero(evaluate_value(tree[2], X[rows], ops)):
+                                continue
+                        split_losses.append((screen(tree), tree))
             for _, tree in sorted(split_losses, key=lambda s: s[0])[:QUOTIENT_SPLITS_PER_SUM]:
                 tree = _optimize_constants(tree, screen, max_nfev=20)
                 tree, loss = round_tree_constants(tree, full, full(tree), n_eff, settings.rounding_rtol)
@@ -234,15 +236,40 @@ def _crosses_zero(denominator):
     )
 
 
-def _quotient_tree(terms, coefs, top, bottom):
+def _surface_level(terms, coefs, X, ops):
+    """The constant a fitted sum takes on the decision surface, or 0 where it is negligible.
+
+    Directions fix a sum only up to a constant, so a sum ``g - L*h`` fitted
+    on the surface ``g/h = L`` can come back as ``g - L*h + H`` for any
+    ``H``: the gradient is the same. The quotient then needs ``H`` back:
+    ``g/(L*h - H)`` or ``(g + H)/(L*h)`` (see :func:`_quotient_tree`). ``H``
+    is the sum's median value on the points; below a hundredth of its
+    terms' typical size it is taken as 0 (the split as it stands).
+    """
+    with np.errstate(all="ignore"):
+        parts = np.array([c * evaluate_value(t, X, ops) for t, c in zip(terms, coefs)])
+    level = float(np.median(parts.sum(axis=0)))
+    size = float(np.median(np.abs(parts)))
+    return level if np.isfinite(level) and abs(level) > 1e-2 * size else 0.0
+
+
+def _quotient_tree(terms, coefs, top, bottom, level=0.0, side=None):
     """``sum(coefs[top] * terms[top]) / sum(coefs[bottom] * terms[bottom])``, each side rescaled to a leading 1.
 
     Scaling either side leaves the quotient's directions as they are, so the
-    rescaling only saves two constants.
+    rescaling only saves two constants. ``level``: the sum's value ``H`` on
+    the surface (:func:`_surface_level`), moved to the ``side`` ``'top'`` or
+    ``'bottom'``, so that the quotient is constant where the sum equals ``H``.
     """
     top_coefs = coefs[list(top)] / coefs[top[0]]
     bottom_coefs = coefs[list(bottom)] / coefs[bottom[0]]
-    return ("/", linear_tree(terms, top, top_coefs), linear_tree(terms, bottom, bottom_coefs))
+    numerator, denominator = linear_tree(terms, top, top_coefs), linear_tree(terms, bottom, bottom_coefs)
+    # sum = a*N + b*D = H on the surface: N/(D - H/b) and (N - H/a)/D are constant there
+    if side == "top":
+        numerator = ("-", numerator, ("c", level / coefs[top[0]]))
+    elif side == "bottom":
+        denominator = ("-", denominator, ("c", level / coefs[bottom[0]]))
+    return ("/", numerator, denominator)
 
 
 #: The ratio path runs in problems of up to this many variables (its denominators grow as d**4).

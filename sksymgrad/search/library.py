@@ -130,6 +130,12 @@ def build_term_library(X, binary_operators, unary_operators, max_degree="auto", 
         # (omega/omega_0)**2); with logs, a sum of these reaches exp(-(x/s)**2/2)/s.
         square = (lambda t: ("square", t)) if u("square") else (lambda t: ("*", t, t))
         tiers[2] += [square(("/", var(j), var(k))) for j in range(d) for k in nonzero if j != k]
+        tiers[2] += [
+            ("/", ("*", var(i), var(j)), square(var(k)))
+            for i, j in combinations(range(d), 2)
+            for k in nonzero
+            if k not in (i, j)
+        ]
 
     # Tier 3: one variable (in small problems also a product of two) times a trigonometric function of another.
     if has_mul:

@@ -96,6 +96,30 @@ def test_a_sum_fitted_on_one_level_set_is_also_written_as_the_quotient_it_stands
     assert recovered(reg.sympy(), task.expression, task.domain, level=level), reg.summary()
 
 
+def test_a_sum_that_is_constant_on_the_surface_gives_the_quotient_with_that_constant():
+    # (u + v)/(1 + u*v/c**2) = L on its level set, where the directions are those of the sum
+    # u + v - L*u*v/c**2 (equal to L there, not 0): the quotient needs the 1 the gradient lost.
+    from sksymgrad.benchmarks.criteria import project_to_level_set
+    from sksymgrad.search.engine import SearchSettings, _quotient_candidates
+
+    task, X, _ = _exact("I.16.6", n=1500)
+    symbols = list(task.symbols)
+    level = float(np.median(sympy.lambdify(symbols, task.expression)(*X.to_numpy().T)))
+    points = project_to_level_set(task.expression, symbols, X.to_numpy(), level, task.domain)[:400]
+    G = task.gradients(points) * (1 + 0.01 * np.random.default_rng(0).normal(size=points.shape))
+    U = G * points.std(axis=0)
+    U /= np.linalg.norm(U, axis=1, keepdims=True)
+    settings = SearchSettings(binary_ops=(), unary_ops=(), scale=points.std(axis=0))
+    ops = operator_table(settings)
+    j = {name: ("x", k) for k, name in enumerate(task.variables)}
+    terms = [j["u"], j["v"], ("/", ("*", j["u"], j["v"]), ("square", j["c"]))]
+    sums = [(terms, np.array([1.0, 1.0, -round(level, 1)]), 1e-3)]
+    found, _ = _quotient_candidates(sums, points, U, np.ones(len(points)), ops, settings, np.random.default_rng(0), lambda msg: None)
+    names = {n: s for n, s in zip(task.variables, symbols)}
+    concept = sympy.sympify("(u + v)/(1 + u*v/c**2)", locals=names)
+    assert any(recovered(to_sympy(tree, symbols, ops), concept, task.domain, level=level) for tree, _, _ in found)
+
+
 def test_a_quotient_is_not_offered_where_its_denominator_changes_sign():
     # the sum a - b + c split every way: on [-1, 2] each denominator (c - b, c, b) changes sign
     from sksymgrad.search.engine import SearchSettings, _quotient_candidates

@@ -43,6 +43,17 @@ def test_squared_ratios_are_offered_after_the_plain_ratios():
     assert not any(("square", ("/", ("x", 0), ("x", 1))) in tier for tier in _library(X))
 
 
+def test_products_of_two_ratios_over_one_variable_are_offered_with_the_squared_ratios():
+    X = np.random.default_rng(0).uniform(1, 2, (50, 3))
+    tiers = _library(X)
+    tier_of = {term: t for t, tier in enumerate(tiers) for term in tier}
+    product = ("/", ("*", ("x", 0), ("x", 1)), ("square", ("x", 2)))  # u*v/c**2
+    assert tier_of[product] == tier_of[("square", ("/", ("x", 0), ("x", 2)))]
+    assert ("/", ("*", ("x", 0), ("x", 2)), ("square", ("x", 2))) not in tier_of  # that is a plain ratio
+    X[:, 2] -= 1.5  # a denominator crossing zero is not offered
+    assert not any(product in tier for tier in _library(X))
+
+
 def test_a_gaussian_in_a_scaled_variable_is_a_sum_of_library_terms():
     theta, sigma = sympy.symbols("theta sigma", positive=True)
     expr = sympy.exp(-((theta / sigma) ** 2) / 2) / sigma  # log: -(theta/sigma)**2/2 - log(sigma)
