@@ -237,14 +237,13 @@ def _crosses_zero(denominator):
 
 
 def _surface_level(terms, coefs, X, ops):
-    """The constant a fitted sum takes on the decision surface, or 0 where it is negligible.
+    """The value ``H`` a fitted sum takes on the decision surface, or 0 where it is negligible.
 
-    Directions fix a sum only up to a constant, so a sum ``g - L*h`` fitted
-    on the surface ``g/h = L`` can come back as ``g - L*h + H`` for any
-    ``H``: the gradient is the same. The quotient then needs ``H`` back:
-    ``g/(L*h - H)`` or ``(g + H)/(L*h)`` (see :func:`_quotient_tree`). ``H``
-    is the sum's median value on the points; below a hundredth of its
-    terms' typical size it is taken as 0 (the split as it stands).
+    A constant has no gradient, so the linear path's sums have none: on the
+    surface ``g/(1 + k) = L`` it fits ``g - L*k``, which equals ``L`` there,
+    not 0, and the split ``g/k`` misses the ``1``; :func:`_quotient_tree`
+    puts ``H`` back on one side. ``H`` is the sum's median on the points,
+    taken as 0 below a hundredth of its terms' typical size.
     """
     with np.errstate(all="ignore"):
         parts = np.array([c * evaluate_value(t, X, ops) for t, c in zip(terms, coefs)])

@@ -119,7 +119,7 @@ def build_term_library(X, binary_operators, unary_operators, max_degree="auto", 
     if u("sqrt"):
         tiers[1] += [("sqrt", var(j)) for j in positive]
 
-    # Tier 2: trigonometric and exponential terms of single variables, squared ratios.
+    # Tier 2: trigonometric and exponential terms of single variables, squared ratios, products of two ratios.
     for name in ("sin", "cos", "exp"):
         if u(name):
             tiers[2] += [(name, var(j)) for j in range(d)]
@@ -130,6 +130,7 @@ def build_term_library(X, binary_operators, unary_operators, max_degree="auto", 
         # (omega/omega_0)**2); with logs, a sum of these reaches exp(-(x/s)**2/2)/s.
         square = (lambda t: ("square", t)) if u("square") else (lambda t: ("*", t, t))
         tiers[2] += [square(("/", var(j), var(k))) for j in range(d) for k in nonzero if j != k]
+        # Two ratios over one variable, a group of the same order (u*v/c**2 in relativistic velocity addition).
         tiers[2] += [
             ("/", ("*", var(i), var(j)), square(var(k)))
             for i, j in combinations(range(d), 2)
