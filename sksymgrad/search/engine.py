@@ -9,7 +9,7 @@ import scipy.linalg.lapack
 import sympy
 
 from .evolution import EvolutionConfig, evolve
-from .expressions import complexity, evaluate, evaluate_value, to_sympy
+from .expressions import complexity, constants_of, evaluate, evaluate_value, to_sympy
 from .library import build_term_library, monomials
 from .linear import DirectionProblem, ValueProblem, beam_search, fit_batched, round_coefficients, term_matrix
 from .pareto import equations_frame, pareto_front
@@ -207,7 +207,9 @@ def _quotient_candidates(sums, X, target, weights, ops, settings, rng, log):
     out = []
     for group in by_size.values():
         for terms, coefs in group.values():
-            level = _surface_level(terms, coefs, X[rows], ops)
+            numbers = _free_numbers(coefs / coefs[0])
+            # a sum without numbers to state gains nothing from its value moved in (see below)
+            level = _surface_level(terms, coefs, X[rows], ops) if numbers else 0.0
             split_losses = []
             for size in range(1, len(terms)):
                 for rest in combinations(range(1, len(terms)), size - 1):
@@ -218,15 +220,25 @@ def _quotient_candidates(sums, X, target, weights, ops, settings, rng, log):
                         with np.errstate(all="ignore"):
                             if _crosses_zero(evaluate_value(tree[2], X[rows], ops)):
                                 continue
-                        split_losses.append((screen(tree), tree))
-            for _, tree in sorted(split_losses, key=lambda s: s[0])[:QUOTIENT_SPLITS_PER_SUM]:
+                        split_losses.append((screen(tree), side, tree))
+            for _, side, tree in sorted(split_losses, key=lambda s: s[0])[:QUOTIENT_SPLITS_PER_SUM]:
                 tree = _optimize_constants(tree, screen, max_nfev=20)
                 tree, loss = round_tree_constants(tree, full, full(tree), n_eff, settings.rounding_rtol)
+                # With the sum's value moved in, the quotient is the sum written otherwise on the surface:
+                # worth offering only where that removes a number (the level), not where it adds one
+                # (t**2 - x**2 as (t**2 + 2/3)/x**2, whose extra constant fits the networks' own level).
+                if side is not None and _free_numbers(constants_of(tree)) >= numbers:
+                    continue
                 if np.isfinite(loss):
                     out.append((tree, loss, "quotient"))
     best = min((loss for _, loss, _ in out), default=np.inf)
     log(f"quotient: {len(out)} quotients of {sum(map(len, by_size.values()))} sums, best loss {best:.3g}")
     return out, best
+
+
+def _free_numbers(values):
+    """How many of ``values`` are numbers other than 0 and +-1 (constants a formula has to state)."""
+    return int(sum(not np.isclose(abs(v), 1.0) and not np.isclose(v, 0.0) for v in values))
 
 
 def _crosses_zero(denominator):
