@@ -8,7 +8,7 @@ import sympy
 from sksymgrad import SymbolicGradientRegressor
 from sksymgrad.benchmarks import get_task, recovered
 from sksymgrad.search.engine import _independent_columns, operator_table, run_search
-from sksymgrad.search.expressions import to_sympy
+from sksymgrad.search.expressions import constants_of, to_sympy
 from sksymgrad.search.operators import OPERATORS
 from sksymgrad.search.structure import reduce_by_symmetries, substitute
 
@@ -96,28 +96,48 @@ def test_a_sum_fitted_on_one_level_set_is_also_written_as_the_quotient_it_stands
     assert recovered(reg.sympy(), task.expression, task.domain, level=level), reg.summary()
 
 
-def test_a_sum_that_is_constant_on_the_surface_gives_the_quotient_with_that_constant():
-    # (u + v)/(1 + u*v/c**2) = L on its level set, where the directions are those of the sum
-    # u + v - L*u*v/c**2 (equal to L there, not 0): the quotient needs the 1 the gradient lost.
+def _quotients_on_level_set(name, terms_of, coefs_of, noise=0.01):
+    """The quotients offered for one sum, from noisy directions on ``name``'s level set at its median."""
     from sksymgrad.benchmarks.criteria import project_to_level_set
     from sksymgrad.search.engine import SearchSettings, _quotient_candidates
 
-    task, X, _ = _exact("I.16.6", n=1500)
+    task, X, _ = _exact(name, n=1500)
     symbols = list(task.symbols)
     level = float(np.median(sympy.lambdify(symbols, task.expression)(*X.to_numpy().T)))
     points = project_to_level_set(task.expression, symbols, X.to_numpy(), level, task.domain)[:400]
-    G = task.gradients(points) * (1 + 0.01 * np.random.default_rng(0).normal(size=points.shape))
+    G = task.gradients(points) * (1 + noise * np.random.default_rng(0).normal(size=points.shape))
     U = G * points.std(axis=0)
     U /= np.linalg.norm(U, axis=1, keepdims=True)
     settings = SearchSettings(binary_ops=(), unary_ops=(), scale=points.std(axis=0))
     ops = operator_table(settings)
-    j = {name: ("x", k) for k, name in enumerate(task.variables)}
-    terms = [j["u"], j["v"], ("/", ("*", j["u"], j["v"]), ("square", j["c"]))]
-    sums = [(terms, np.array([1.0, 1.0, -round(level, 1)]), 1e-3)]
-    found, _ = _quotient_candidates(sums, points, U, np.ones(len(points)), ops, settings, np.random.default_rng(0), lambda msg: None)
-    names = {n: s for n, s in zip(task.variables, symbols)}
-    concept = sympy.sympify("(u + v)/(1 + u*v/c**2)", locals=names)
-    assert any(recovered(to_sympy(tree, symbols, ops), concept, task.domain, level=level) for tree, _, _ in found)
+    x = {name: ("x", k) for k, name in enumerate(task.variables)}
+    sums = [(terms_of(x), np.array(coefs_of(level)), 1e-3)]
+    rng = np.random.default_rng(0)
+    found, _ = _quotient_candidates(sums, points, U, np.ones(len(points)), ops, settings, rng, lambda msg: None)
+    return task, level, [(to_sympy(tree, symbols, ops), constants_of(tree)) for tree, _, _ in found]
+
+
+def test_a_sum_that_is_constant_on_the_surface_gives_the_quotient_with_that_constant():
+    # (u + v)/(1 + u*v/c**2) = L on its level set, where the directions are those of the sum
+    # u + v - L*u*v/c**2 (equal to L there, not 0): the quotient needs the 1 the gradient lost.
+    task, level, found = _quotients_on_level_set(
+        "I.16.6",
+        lambda x: [x["u"], x["v"], ("/", ("*", x["u"], x["v"]), ("square", x["c"]))],
+        lambda level: [1.0, 1.0, -round(level, 1)],
+    )
+    concept = sympy.sympify("(u + v)/(1 + u*v/c**2)", locals={s.name: s for s in task.symbols})
+    assert any(recovered(e, concept, task.domain, level=level) for e, _ in found), found
+
+
+def test_a_sum_with_no_number_to_state_is_not_rewritten_with_its_level():
+    # t**2 - x**2 - y**2 - z**2 equals its level on the surface too, but moving that level into a
+    # quotient would add a number, (t**2 + 2/3)/(x**2 + y**2 + z**2), not remove one
+    _, _, found = _quotients_on_level_set(
+        "spacetime",
+        lambda x: [("square", x[v]) for v in "txyz"],
+        lambda level: [1.0, -1.0, -1.0, -1.0],
+    )
+    assert found and all(np.allclose(np.abs(numbers), 1) for _, numbers in found), found
 
 
 def test_a_quotient_is_not_offered_where_its_denominator_changes_sign():
