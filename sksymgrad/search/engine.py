@@ -178,8 +178,11 @@ def _quotient_candidates(sums, X, target, weights, ops, settings, rng, log):
     into numerator and denominator every way (one of ``N/D`` and ``D/N``,
     whose directions agree), the best splits as they stand get their
     constants refitted and rounded, and the front decides as for any other
-    formula. A split whose denominator changes sign or nears zero on the
-    data is skipped, as in the ratio path. It costs a fraction of a second
+    formula. Where the sum takes a value other than 0 on the surface (a
+    constant its gradient lost, :func:`_surface_level`), each split is also
+    offered with that value moved into one side, if that leaves fewer numbers
+    to state than the sum. A split whose denominator changes sign or nears
+    zero on the data is skipped, as in the ratio path. It costs a fraction of a second
     (a few sums, a few constants each), so it runs even when the linear path
     used up the time.
     """
