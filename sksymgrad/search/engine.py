@@ -180,8 +180,8 @@ def _quotient_candidates(sums, X, target, weights, ops, settings, rng, log):
     constants refitted and rounded, and the front decides as for any other
     formula. Where the sum takes a value other than 0 on the surface (a
     constant its gradient lost, :func:`_surface_level`), each split is also
-    offered with that value moved into one side, if that leaves fewer numbers
-    to state than the sum. A split whose denominator changes sign or nears
+    offered with that value moved into one side, if that leaves no number to
+    state. A split whose denominator changes sign or nears
     zero on the data is skipped, as in the ratio path. It costs a fraction of a second
     (a few sums, a few constants each), so it runs even when the linear path
     used up the time.
@@ -228,9 +228,9 @@ def _quotient_candidates(sums, X, target, weights, ops, settings, rng, log):
                 tree = _optimize_constants(tree, screen, max_nfev=20)
                 tree, loss = round_tree_constants(tree, full, full(tree), n_eff, settings.rounding_rtol)
                 # With the sum's value moved in, the quotient is the sum written otherwise on the surface:
-                # worth offering only where that removes a number (the level), not where it adds one
-                # (t**2 - x**2 as (t**2 + 2/3)/x**2, whose extra constant fits the networks' own level).
-                if side is not None and _free_numbers(constants_of(tree)) >= numbers:
+                # worth offering only where that leaves no number at all (the level gone), not where one
+                # stays (t**2 - x**2 as (t**2 + 2/3)/x**2, whose constant fits the networks' own level).
+                if side is not None and _free_numbers(constants_of(tree)) > 0:
                     continue
                 if np.isfinite(loss):
                     out.append((tree, loss, "quotient"))
