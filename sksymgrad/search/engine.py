@@ -181,10 +181,10 @@ def _quotient_candidates(sums, X, target, weights, ops, settings, rng, log):
     formula. Where the sum takes a value other than 0 on the surface (a
     constant its gradient lost, :func:`_surface_level`), each split is also
     offered with that value moved into one side, if that leaves no number to
-    state. A split whose denominator changes sign or nears
-    zero on the data is skipped, as in the ratio path. It costs a fraction of a second
-    (a few sums, a few constants each), so it runs even when the linear path
-    used up the time.
+    state. A split whose denominator changes sign or nears zero on the data
+    is skipped, as in the ratio path. It costs a fraction of a second (a few
+    sums, a few constants each), so it runs even when the linear path used
+    up the time.
     """
     from .evolution import _Fitness, _optimize_constants, round_tree_constants
 
@@ -210,9 +210,8 @@ def _quotient_candidates(sums, X, target, weights, ops, settings, rng, log):
     out = []
     for group in by_size.values():
         for terms, coefs in group.values():
-            numbers = _free_numbers(coefs / coefs[0])
-            # a sum without numbers to state gains nothing from its value moved in (see below)
-            level = _surface_level(terms, coefs, X[rows], ops) if numbers else 0.0
+            # a sum with no number to state is already level-free: moving its value in only adds one
+            level = _surface_level(terms, coefs, X[rows], ops) if _free_numbers(coefs / coefs[0]) else 0.0
             split_losses = []
             for size in range(1, len(terms)):
                 for rest in combinations(range(1, len(terms)), size - 1):
