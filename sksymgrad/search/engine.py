@@ -161,7 +161,8 @@ def _linear_candidates(X, target, weights, mode, ops, settings, rng, deadline, l
 
 #: Sums per number of terms (the best by loss) whose splits into quotients are tried.
 QUOTIENT_SUMS_PER_SIZE = 3
-#: Splits of each sum whose quotient gets its constants refitted (the best by loss as split).
+#: Splits of each sum whose quotient gets its constants refitted (the best by loss as split), and as
+#: many again with the sum's level moved in (:func:`_surface_level`).
 QUOTIENT_SPLITS_PER_SUM = 2
 
 
@@ -223,7 +224,12 @@ def _quotient_candidates(sums, X, target, weights, ops, settings, rng, log):
                             if _crosses_zero(evaluate_value(tree[2], X[rows], ops)):
                                 continue
                         split_losses.append((screen(tree), side, tree))
-            for _, side, tree in sorted(split_losses, key=lambda s: s[0])[:QUOTIENT_SPLITS_PER_SUM]:
+            # the splits as they stand and those with the level moved in compete for separate slots:
+            # the latter are kept only if no number is left after rounding, which a refit must show first
+            ranked = sorted(split_losses, key=lambda s: s[0])
+            chosen = [s for s in ranked if s[1] is None][:QUOTIENT_SPLITS_PER_SUM]
+            chosen += [s for s in ranked if s[1] is not None][:QUOTIENT_SPLITS_PER_SUM]
+            for _, side, tree in chosen:
                 tree = _optimize_constants(tree, screen, max_nfev=20)
                 tree, loss = round_tree_constants(tree, full, full(tree), n_eff, settings.rounding_rtol)
                 # With the sum's value moved in, the quotient is the sum written otherwise on the surface:
