@@ -145,7 +145,7 @@ def simplest_form(expr, invariant=True):
             candidates.append(product)
         candidates += [p for p in map(_integer_powers, candidates) if p is not None]
     best = min(candidates, key=_preference)
-    if not best.has(sympy.Float) and _has_denominator(best):
+    if not best.has(sympy.Float) and _has_denominator(best) and _factorable(best):
         # Milliseconds each: tried only on a quotient with exact coefficients, where they can pay off.
         try:
             factored = sympy.factor(best)
@@ -197,6 +197,22 @@ def _integer_powers(expr):
 
 def _has_denominator(expr):
     return any(e.is_Pow and e.exp.is_Rational and e.exp < 0 for e in sympy.preorder_traversal(expr))
+
+
+#: ``factor`` is tried on rational functions whose numerator and denominator have at most this total
+#: degree (twice the library's quartic monomials). Its cost grows steeply with the degree and with
+#: functions as generators: a front formula with ``exp`` in a quotient stalled it for minutes.
+FACTOR_MAX_DEGREE = 8
+
+
+def _factorable(expr):
+    """Whether ``sympy.factor`` is cheap on ``expr``: a rational function of low degree."""
+    if not expr.is_rational_function():
+        return False
+    symbols = sorted(expr.free_symbols, key=str)
+    return all(
+        sympy.Poly(part, *symbols).total_degree() <= FACTOR_MAX_DEGREE for part in sympy.fraction(sympy.together(expr))
+    )
 
 
 def _exp_of_log_sum(expr):

@@ -4,7 +4,14 @@ import numpy as np
 import sympy
 
 from sksymgrad.search.operators import OPERATORS
-from sksymgrad.search.simplify import drop_negligible_terms, in_differences, simplest_form, sympy_complexity
+from sksymgrad.search.simplify import (
+    FACTOR_MAX_DEGREE,
+    _factorable,
+    drop_negligible_terms,
+    in_differences,
+    simplest_form,
+    sympy_complexity,
+)
 
 t, u, x, c, y = sympy.symbols("t u x c y", positive=True)
 
@@ -28,6 +35,16 @@ def test_invariances_are_removed_before_factoring():
     assert simplest_form(3 * (x**2 - 2 * x * y + y**2) / (x + y) + 1) == (x - y) ** 2 / (x + y)
     # a value-mode formula keeps its constants
     assert simplest_form(2 * x + 1, invariant=False) == 2 * x + 1
+
+
+def test_factoring_is_tried_only_on_low_degree_rational_functions():
+    # sympy.factor stalled for minutes on a front formula with exp in a quotient; high degrees cost as much
+    assert _factorable((t**2 * u**2 - 2 * t * u * x + x**2) / (1 - u**2 / c**2))
+    assert not _factorable((y + sympy.exp(-(x ** sympy.Rational(13, 6)) * y)) / x**2)
+    assert not _factorable((x + 1) ** (FACTOR_MAX_DEGREE + 1) / y)
+    assert not _factorable(sympy.sqrt(x**2 + y**2) / x)
+    # what is not factored is still shown in its simplest other form
+    assert simplest_form(3 * (y + sympy.exp(-x * y)) / x**2 + 1) == (y + sympy.exp(-x * y)) / x**2
 
 
 def test_floating_point_coefficients_are_not_refactored():
