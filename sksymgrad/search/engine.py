@@ -517,7 +517,6 @@ def run_search(
             n_jobs=settings.n_jobs,
             deadline=deadline,
             progress=lambda b: log(f"evolution: best loss {b:.3g}"),
-            labelled=labelled,
         )
         candidates += [(tree, loss, "evolution") for tree, loss in found]
         history.append(

@@ -3,9 +3,7 @@
 Islands of age-regularised populations (PySR-style: the oldest member is
 replaced, tournaments pick parents) evolve trees by mutation and crossover;
 constants are tuned on the loss itself with scipy; a hall of fame keeps the
-best tree of each complexity. With a binary classifier's labels, a second
-hall of fame keeps the tree of each complexity that misclassifies fewest
-labelled points (:class:`LabelErrors`). Candidates are reduced to their simplest
+best tree of each complexity. Candidates are reduced to their simplest
 representative before scoring (no outer monotone map, offset or scale), and
 trees that encode the same concept -- the same gradient directions on a few
 probe points -- are kept once.
@@ -17,15 +15,11 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from .expressions import complexity, constants_of, evaluate, evaluate_value, variables_of, with_constants
-from .labels import threshold_misclassified
 from .linear import simple_values
 from .losses import direction_loss, value_loss
 from .simplify import strip_invariances
 
-__all__ = ["EvolutionConfig", "LabelErrors", "evolve"]
-
-#: Labelled points a tree's label errors are counted on: those nearest the boundary (see LabelErrors.near).
-LABEL_POINTS = 1000
+__all__ = ["EvolutionConfig", "evolve"]
 
 
 @dataclass
@@ -80,46 +74,6 @@ class _Fitness:
             coef = np.linalg.lstsq(A * np.sqrt(w)[:, None], self.target * np.sqrt(w), rcond=None)[0]
             r = (A @ coef - self.target) * np.sqrt(w)
         return np.where(np.isfinite(r), r, 1e3)
-
-
-class LabelErrors:
-    """How many of a binary classifier's labelled points a tree misclassifies at its best threshold.
-
-    The gradient loss ranks a look-alike that follows the networks' shared
-    error above the concept; the labels do not (docs/method.md, "What the
-    labels know"). Counting them for every tree the evolution considers
-    keeps, for each complexity, the form that separates them best, which
-    the gradient hall of fame may have dropped.
-    """
-
-    def __init__(self, points, labels, ops):
-        self.points, self.labels, self.ops = points, labels, ops
-
-    @classmethod
-    def near(cls, points, labels, ops, tree, n_points=LABEL_POINTS):
-        """Counts on the ``n_points`` labelled points nearest ``tree``'s boundary (all of them without a tree).
-
-        Far from the boundary every plausible formula labels the points
-        right; near it the formulas differ. ``tree`` (a good early formula)
-        ranks the points; its boundary sits at the rank that splits the
-        classes' counts.
-        """
-        if tree is None or len(points) <= n_points:
-            return cls(points, labels, ops)
-        with np.errstate(all="ignore"):
-            values = np.broadcast_to(evaluate_value(tree, points, ops), (len(points),))
-        if not np.all(np.isfinite(values)):
-            return cls(points, labels, ops)
-        rank = np.argsort(np.argsort(values, kind="stable"), kind="stable")
-        ones = labels.astype(bool)
-        cut = (~ones).sum() if values[ones].mean() >= values[~ones].mean() else ones.sum()
-        keep = np.sort(np.argsort(np.abs(rank - cut + 0.5), kind="stable")[:n_points])
-        return cls(points[keep], labels[keep], ops)
-
-    def __call__(self, tree):
-        with np.errstate(all="ignore"):
-            values = np.broadcast_to(evaluate_value(tree, self.points, self.ops), (len(self.points),))
-        return int(threshold_misclassified(values, self.labels).sum())
 
 
 def _paths(tree, prefix=()):
@@ -224,13 +178,12 @@ def _fingerprint(tree, probe, ops, mode):
     return np.round(np.where(np.isfinite(v), v, 0.0), 6).tobytes()
 
 
-def _evolve_island(members, cfg, fitness, probe, n_gens, seed, n_features, label_errors=None):
-    """Run one island for ``n_gens`` generations; returns (members, hall_of_fame, label_hall_of_fame)."""
+def _evolve_island(members, cfg, fitness, probe, n_gens, seed, n_features):
+    """Run one island for ``n_gens`` generations; returns (members, hall_of_fame)."""
     rng = np.random.default_rng(seed)
     mut = _Mutator(cfg, n_features, rng)
     ops, mode = fitness.ops, fitness.mode
     hof = {}
-    label_hof = {}
 
     def consider(tree):
         if mode == "gradient":
@@ -246,10 +199,6 @@ def _evolve_island(members, cfg, fitness, probe, n_gens, seed, n_features, label
         if old is None or loss < old[0]:
             if not any(k == key and s <= size for s, (_, _, k) in hof.items()):
                 hof[size] = (loss, tree, key)
-        if label_errors is not None:
-            score = (label_errors(tree), loss)
-            if size not in label_hof or score < label_hof[size][0]:
-                label_hof[size] = (score, tree)
         return tree, loss, size
 
     def fit_key(m):
@@ -281,12 +230,10 @@ def _evolve_island(members, cfg, fitness, probe, n_gens, seed, n_features, label
                     members[i] = m
         if min(m[1] for m in members) < cfg.early_stop_loss:
             break
-    return members, {s: (loss, tree) for s, (loss, tree, _) in hof.items()}, label_hof
+    return members, {s: (loss, tree) for s, (loss, tree, _) in hof.items()}
 
 
-def evolve(
-    X, target, weights, mode, ops, cfg, random_state=None, n_jobs=1, deadline=None, progress=None, labelled=None
-):
+def evolve(X, target, weights, mode, ops, cfg, random_state=None, n_jobs=1, deadline=None, progress=None):
     """Evolve expression trees; returns a list of ``(tree, loss)`` candidates.
 
     Parameters
@@ -303,9 +250,6 @@ def evolve(
         ``time.monotonic()`` value after which no new round starts.
     progress : callable or None
         Called with the best loss so far after every round.
-    labelled : LabelledPoints or None
-        A binary classifier's labelled points (gradient mode): the tree of
-        each complexity that misclassifies fewest of them is a candidate too.
     """
     import time
 
@@ -318,34 +262,24 @@ def evolve(
     fitness = _Fitness(X[rows], target[rows], w, mode, ops, trim=cfg.trim, scale=cfg.scale)
     probe = X[rng.choice(n, min(n, 8), replace=False)] * (1 + 1e-3 * np.arange(1, X.shape[1] + 1))
     islands = [list(cfg.seeds) for _ in range(cfg.populations)]
-    label_errors = None
-    if labelled is not None and mode == "gradient":
-        label_errors = LabelErrors.near(
-            labelled.points, labelled.labels, ops, cfg.seeds[0] if cfg.seeds else None, LABEL_POINTS
-        )
     hof = {}
-    label_hof = {}
     n_rounds = max(1, int(np.ceil(cfg.niterations / 5)))
     gens = [5] * (n_rounds - 1) + [cfg.niterations - 5 * (n_rounds - 1)]
     for r, g in enumerate(gens):
         seeds = rng.integers(2**31, size=len(islands))
         jobs = [
-            delayed(_evolve_island)(isl, cfg, fitness, probe, g, int(s), X.shape[1], label_errors)
-            for isl, s in zip(islands, seeds)
+            delayed(_evolve_island)(isl, cfg, fitness, probe, g, int(s), X.shape[1]) for isl, s in zip(islands, seeds)
         ]
         if n_jobs == 1:
             results = [f(*a, **k) for f, a, k in jobs]
         else:
             results = Parallel(n_jobs=n_jobs)(jobs)
         islands = []
-        for members, island_hof, island_label_hof in results:
+        for members, island_hof in results:
             islands.append([m[0] for m in members])
             for size, (loss, tree) in island_hof.items():
                 if size not in hof or loss < hof[size][0]:
                     hof[size] = (loss, tree)
-            for size, (score, tree) in island_label_hof.items():
-                if size not in label_hof or score < label_hof[size][0]:
-                    label_hof[size] = (score, tree)
         # Migration: every island receives the current best few of the hall of fame.
         elite = [t for _, t in sorted(hof.values(), key=lambda lt: lt[0])[:3]]
         islands = [isl[len(elite) :] + elite for isl in islands]
@@ -360,8 +294,7 @@ def evolve(
     full = _Fitness(X, target, weights / weights.sum(), mode, ops, trim=cfg.trim, scale=cfg.scale)
     n_eff = weights.sum() ** 2 / (weights**2).sum()
     out = []
-    kept = {tree for _, tree in hof.values()}
-    for loss, tree in list(hof.values()) + [(s[1], t) for s, t in label_hof.values() if t not in kept]:
+    for loss, tree in hof.values():
         tree = _optimize_constants(tree, full, max_nfev=20)
         tree, loss = round_tree_constants(tree, full, full(tree), n_eff, cfg.rounding_rtol)
         out.append((tree, loss))
