@@ -207,9 +207,9 @@ FACTOR_MAX_DEGREE = 8
 
 def _factorable(expr):
     """Whether ``sympy.factor`` is cheap on ``expr``: a rational function of low degree."""
-    if not expr.is_rational_function():
-        return False
     symbols = sorted(expr.free_symbols, key=str)
+    if not symbols or not expr.is_rational_function():
+        return False
     return all(
         sympy.Poly(part, *symbols).total_degree() <= FACTOR_MAX_DEGREE for part in sympy.fraction(sympy.together(expr))
     )
