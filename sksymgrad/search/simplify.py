@@ -11,6 +11,7 @@ from itertools import combinations
 
 import numpy as np
 import sympy
+from sympy.polys.polyerrors import BasePolynomialError
 
 __all__ = [
     "strip_invariances",
@@ -199,20 +200,21 @@ def _has_denominator(expr):
     return any(e.is_Pow and e.exp.is_Rational and e.exp < 0 for e in sympy.preorder_traversal(expr))
 
 
-#: ``factor`` is tried on rational functions whose numerator and denominator have at most this total
-#: degree (twice the library's quartic monomials). Its cost grows steeply with the degree and with
-#: functions as generators: a front formula with ``exp`` in a quotient stalled it for minutes.
+#: ``factor`` is tried when no generator of the quotient's numerator or denominator (a symbol, or a
+#: function such as ``exp(x/49)``) has a higher degree than this (twice the library's quartic monomials).
+#: Its cost grows with the degree per generator, not with the number of them: ``exp(-(x - 13/7)**3)``
+#: becomes a polynomial of degree 2197 in ``exp(-1/343)`` and stalled it for minutes, while a
+#: degree-10 monomial over a squared difference takes milliseconds.
 FACTOR_MAX_DEGREE = 8
 
 
 def _factorable(expr):
-    """Whether ``sympy.factor`` is cheap on ``expr``: a rational function of low degree."""
-    symbols = sorted(expr.free_symbols, key=str)
-    if not symbols or not expr.is_rational_function():
+    """Whether ``sympy.factor`` is cheap on ``expr``: a quotient of low degree in each of its generators."""
+    try:
+        polys, _ = sympy.parallel_poly_from_expr(sympy.fraction(sympy.together(expr)))
+    except BasePolynomialError:  # a number, or no polynomial form
         return False
-    return all(
-        sympy.Poly(part, *symbols).total_degree() <= FACTOR_MAX_DEGREE for part in sympy.fraction(sympy.together(expr))
-    )
+    return all(max(p.degree_list(), default=0) <= FACTOR_MAX_DEGREE for p in polys)
 
 
 def _exp_of_log_sum(expr):

@@ -37,14 +37,23 @@ def test_invariances_are_removed_before_factoring():
     assert simplest_form(2 * x + 1, invariant=False) == 2 * x + 1
 
 
-def test_factoring_is_tried_only_on_low_degree_rational_functions():
-    # sympy.factor stalled for minutes on a front formula with exp in a quotient; high degrees cost as much
-    assert _factorable((t**2 * u**2 - 2 * t * u * x + x**2) / (1 - u**2 / c**2))
-    assert not _factorable((y + sympy.exp(-(x ** sympy.Rational(13, 6)) * y)) / x**2)
+def test_factoring_is_tried_only_on_quotients_of_low_degree_in_each_generator():
+    # sympy.factor stalled for minutes on exp(-(x - 13/7)**3): a polynomial of degree 2197 in exp(-1/343)
+    stalling = (y + sympy.exp(-((x - sympy.Rational(13, 7)) ** 3))) / x**2
+    assert not _factorable(stalling)
     assert not _factorable((x + 1) ** (FACTOR_MAX_DEGREE + 1) / y)
-    assert not _factorable(sympy.sqrt(x**2 + y**2) / x)
+    assert _factorable((t**2 * u**2 - 2 * t * u * x + x**2) / (1 - u**2 / c**2))
+    # a high total degree, or a function as a generator, is cheap when each degree is low
+    assert _factorable(x**4 * y**4 * t**2 / (u**2 - c**2) ** 2)
+    assert _factorable(x * (sympy.cos(t) + 1 / x) * sympy.cos(t))
     # what is not factored is still shown in its simplest other form
-    assert simplest_form(3 * (y + sympy.exp(-x * y)) / x**2 + 1) == (y + sympy.exp(-x * y)) / x**2
+    assert simplest_form(3 * stalling + 1) == stalling
+
+
+def test_factoring_writes_a_high_degree_quotient_over_a_difference():
+    # total degree 10 over (1 - u**2/c**2)**2: the form of Feynman I.32.17
+    messy = x**4 * y**4 * t**2 / (c**4 * (1 - u**2 / c**2) ** 2)
+    assert simplest_form(messy) == x**4 * y**4 * t**2 / (c**2 - u**2) ** 2
 
 
 def test_floating_point_coefficients_are_not_refactored():
