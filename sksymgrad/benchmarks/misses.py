@@ -6,7 +6,10 @@ formula is, no rule that reads their directions can prefer the concept: the
 miss is a limit of what the networks learned from the data, not of the
 search. This module measures that on recorded ensembles
 (:mod:`sksymgrad.benchmarks.ensembles`) for the misses of a benchmark run
-(the runner's ``--json`` rows).
+(the runner's ``--json`` rows), and counts the training labels the chosen
+formula misclassifies at its best threshold: the concept misclassifies
+none, so a formula that misclassifies none either is one the data cannot
+tell from the concept, whatever the networks.
 """
 
 import argparse
@@ -18,7 +21,8 @@ from collections import Counter
 import numpy as np
 import sympy
 
-from ..export import expression_gradients
+from ..export import expression_gradients, expression_values
+from ..search.labels import threshold_misclassified
 from ..search.losses import pointwise_direction_loss
 from ..search.selection import combine_member_directions
 
@@ -37,7 +41,7 @@ def _unit(G):
         return G / np.linalg.norm(G, axis=1, keepdims=True)
 
 
-def explain_miss(task, expression, X, member_gradients):
+def explain_miss(task, expression, X, member_gradients, labelled=None):
     """Compare a chosen formula, the concept and the networks' mean direction.
 
     Distances are medians over the points of ``1 - |cos|`` between gradient
@@ -54,14 +58,18 @@ def explain_miss(task, expression, X, member_gradients):
         Points on the networks' decision surface.
     member_gradients : ndarray of shape (n_members, n_points, n_features)
         Every member's input gradients at ``X``.
+    labelled : tuple (points, labels), default=None
+        The training data; adds ``labels_misclassified``, the labels the
+        formula misclassifies at its best threshold and orientation.
 
     Returns
     -------
     dict
         ``networks_to_concept``, ``formula_to_concept``,
-        ``formula_to_networks``, ``n_points`` and ``verdict``: one of
+        ``formula_to_networks``, ``n_points``, ``verdict`` (one of
         :data:`WITHIN_NETWORK_ERROR`, :data:`CONCEPT_FITS_BETTER`,
-        :data:`NETWORKS_FAVOUR_IT`.
+        :data:`NETWORKS_FAVOUR_IT`) and, with ``labelled``,
+        ``labels_misclassified``.
 
     Examples
     --------
@@ -100,6 +108,11 @@ def explain_miss(task, expression, X, member_gradients):
         out["verdict"] = CONCEPT_FITS_BETTER
     else:
         out["verdict"] = NETWORKS_FAVOUR_IT
+    if labelled is not None:
+        points, labels = labelled
+        with np.errstate(all="ignore"):
+            values = expression_values(formula, task.symbols, np.asarray(points, dtype=float))
+        out["labels_misclassified"] = int(threshold_misclassified(values, labels).sum())
     return out
 
 
@@ -121,9 +134,11 @@ def explain_run(rows, recordings, exact_rows=None):
     -------
     list of dict
         One per explained miss: ``task``, ``seed``, ``expression`` and the
-        fields of :func:`explain_miss`.
+        fields of :func:`explain_miss`, with the labels counted on the run's
+        training data (:func:`make_task_data` of the row's ``n_samples``).
     """
     from .ensembles import load_ensemble
+    from .generators import make_task_data
 
     exact = None if exact_rows is None else {(r["task"], r["seed"]): r["recovered"] for r in exact_rows}
     explained = []
@@ -138,8 +153,9 @@ def explain_run(rows, recordings, exact_rows=None):
             warnings.warn(f"no recording of {row['task']!r} seed {row['seed']} in {recordings[row['seed']]}")
             continue
         task, X, members, _ = load_ensemble(path)
+        data, labels, _ = make_task_data(task, n_samples=row.get("n_samples", 4000), random_state=row["seed"])
         explained.append({"task": row["task"], "seed": row["seed"], "expression": row["expression"]})
-        explained[-1].update(explain_miss(task, row["expression"], X, members))
+        explained[-1].update(explain_miss(task, row["expression"], X, members, labelled=(data, labels)))
     return explained
 
 
@@ -165,14 +181,17 @@ def main(argv=None):
         with open(args.exact) as f:
             exact_rows = json.load(f)
     explained = explain_run(rows, dict(args.recordings), exact_rows)
-    print(f"{'task':10s} seed  nets-concept  formula-concept  formula-nets  verdict")
+    print(f"{'task':10s} seed  nets-concept  formula-concept  formula-nets  labels wrong  verdict")
     for e in explained:
         print(
             f"{e['task']:10s} {e['seed']:4d}  {e['networks_to_concept']:12.1e}  {e['formula_to_concept']:15.1e}"
-            f"  {e['formula_to_networks']:12.1e}  {e['verdict']}   {e['expression'][:60]}"
+            f"  {e['formula_to_networks']:12.1e}  {e['labels_misclassified']:12d}  {e['verdict']}"
+            f"   {e['expression'][:60]}"
         )
     counts = Counter(e["verdict"] for e in explained)
     print(f"{len(explained)} misses: " + ", ".join(f"{n} {verdict}" for verdict, n in counts.most_common()))
+    unseen = sum(e["labels_misclassified"] == 0 for e in explained)
+    print(f"{unseen} of them misclassify none of the training labels, as the concept does")
     return 0
 
 
