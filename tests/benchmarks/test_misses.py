@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sksymgrad.benchmarks import get_task
+from sksymgrad.benchmarks import get_task, make_task_data
 from sksymgrad.benchmarks.ensembles import load_ensemble
 from sksymgrad.benchmarks.misses import (
     CONCEPT_FITS_BETTER,
@@ -26,6 +26,10 @@ def test_a_look_alike_nearer_the_concept_than_the_networks_is_within_their_error
     assert explained["formula_to_concept"] < 0.2 * explained["networks_to_concept"]
     # the concept itself is as near as can be
     assert explain_miss(task, task.expression, X, members)["formula_to_concept"] < 1e-12
+    # the training labels tell them apart: the concept misclassifies none, the look-alike some
+    labelled = make_task_data(task, n_samples=4000, random_state=0)[:2]
+    assert explain_miss(task, task.expression, X, members, labelled)["labels_misclassified"] == 0
+    assert explain_miss(task, "v*(m_0 + 1/c)", X, members, labelled)["labels_misclassified"] > 0
 
 
 def test_a_formula_the_networks_tell_apart_is_a_search_miss():
