@@ -212,12 +212,16 @@ def _sign_check(X, symbols):
     if X is None or symbols is None:
         return lambda expr: bool(expr.is_nonnegative or expr.is_nonpositive)
     columns = [np.asarray(X, dtype=float)[:, j] for j in range(len(symbols))]
+    known = {}
 
     def one_signed(expr):
-        with np.errstate(all="ignore"):
-            values = np.asarray(sympy.lambdify(symbols, expr, modules="numpy")(*columns), dtype=float)
-        values = values[np.isfinite(values)]
-        return bool(np.all(values >= 0) or np.all(values <= 0))
+        key = expr.as_coeff_Mul()[1]  # a numeric factor, or the sign, does not change it
+        if key not in known:
+            with np.errstate(all="ignore"):
+                values = np.asarray(sympy.lambdify(symbols, key, modules="numpy")(*columns), dtype=float)
+            values = values[np.isfinite(values)]
+            known[key] = bool(np.all(values >= 0) or np.all(values <= 0))
+        return known[key]
 
     return one_signed
 
