@@ -189,7 +189,8 @@ def _without_invariances(candidates):
 def _preference(expr):
     # Least complex first; among equals, the form a person writes: leading term positive, then fewest
     # minus signs.
-    return sympy_complexity(expr), sympy.sstr(expr).startswith("-"), _n_negatives(expr), len(str(expr))
+    text = sympy.sstr(expr)  # printed once: printing is most of what choosing a form costs
+    return sympy_complexity(expr), text.startswith("-"), text.count("-"), len(text)
 
 
 def _integer_powers(expr, one_signed):
@@ -257,10 +258,6 @@ def _exp_of_log_sum(expr):
             return None
         factors.append(rest.args[0] ** coeff)
     return sympy.Mul(*factors)
-
-
-def _n_negatives(expr):
-    return str(expr).count("-")
 
 
 def drop_negligible_terms(tree, X, ops, rtol=1e-9):
