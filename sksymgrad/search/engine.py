@@ -573,7 +573,7 @@ def front_from_candidates(candidates, symbols, ops, mode, X, target, weights, la
             if abs(b - 1) > 1e-9 or abs(a) > 1e-9 * max(1.0, abs(b)):
                 tree = ("+", ("c", float(f"{a:.6g}")), ("*", ("c", float(f"{b:.6g}")), tree))
         expr = to_sympy(tree, symbols, ops)
-        expr = simplest_form(expr, invariant=(mode == "gradient"), X=X, symbols=symbols)
+        expr = simplest_form(expr, invariant=(mode == "gradient"))
         if not expr.free_symbols or expr in seen:
             continue
         seen.add(expr)

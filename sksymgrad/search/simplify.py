@@ -116,7 +116,7 @@ def _pow_complexity(base, exp):
     return 2 + inner
 
 
-def simplest_form(expr, invariant=True, X=None, symbols=None):
+def simplest_form(expr, invariant=True):
     """Simplest representative of ``expr``, cheaply (no unbounded simplify).
 
     Candidates are the expression itself, ``factor_terms`` of it, for a
@@ -126,12 +126,6 @@ def simplest_form(expr, invariant=True, X=None, symbols=None):
     objective), the same without an overall numeric factor or an additive
     constant, and a product of powers raised to integer exponents. The one of
     least :func:`sympy_complexity` wins.
-
-    Every candidate has the level sets of ``expr``: a power ``f**k`` with
-    ``k`` even is one only where ``f`` keeps one sign (``x/sqrt(m)`` is not
-    ``x**2/m`` where ``x`` changes sign), which is checked at the rows of
-    ``X`` (columns in ``symbols`` order) or, without them, taken from the
-    symbols' assumptions.
 
     Examples
     --------
@@ -150,8 +144,7 @@ def simplest_form(expr, invariant=True, X=None, symbols=None):
         product = _exp_of_log_sum(expr)
         if product is not None:
             candidates.append(product)
-        one_signed = _sign_check(X, symbols)
-        candidates += [p for p in (_integer_powers(c, one_signed) for c in candidates) if p is not None]
+        candidates += [p for p in map(_integer_powers, candidates) if p is not None]
     best = min(candidates, key=_preference)
     if not best.has(sympy.Float) and _has_denominator(best) and _factorable(best):
         # Milliseconds each: tried only on a quotient with exact coefficients, where they can pay off.
@@ -193,38 +186,15 @@ def _preference(expr):
     return sympy_complexity(expr), text.startswith("-"), text.count("-"), len(text)
 
 
-def _integer_powers(expr, one_signed):
-    """``sqrt(m1*m2)/r`` as ``m1*m2/r**2``: a product of powers raised to clear its fractional exponents.
-
-    ``None`` when there is nothing to clear, or when the power is even and
-    ``one_signed(expr)`` is false (then the power would fold both signs onto one level set).
-    """
+def _integer_powers(expr):
+    """``sqrt(m1*m2)/r`` as ``m1*m2/r**2``: a product of powers raised to clear its fractional exponents."""
     powers = expr.as_powers_dict() if expr.is_Mul or expr.is_Pow else {}
     if not powers or not all(e.is_Rational for e in powers.values()):
         return None
     k = math.lcm(*[int(sympy.Rational(e).q) for e in powers.values()])
-    if k == 1 or (k % 2 == 0 and not one_signed(expr)):
+    if k == 1:
         return None
     return sympy.Mul(*[b ** (e * k) for b, e in powers.items()])
-
-
-def _sign_check(X, symbols):
-    """``one_signed(expr)``: whether ``expr`` keeps one sign at the rows of ``X``, else by its assumptions."""
-    if X is None or symbols is None:
-        return lambda expr: bool(expr.is_nonnegative or expr.is_nonpositive)
-    columns = [np.asarray(X, dtype=float)[:, j] for j in range(len(symbols))]
-    known = {}
-
-    def one_signed(expr):
-        key = expr.as_coeff_Mul()[1]  # a numeric factor, or the sign, does not change it
-        if key not in known:
-            with np.errstate(all="ignore"):
-                values = np.asarray(sympy.lambdify(symbols, key, modules="numpy")(*columns), dtype=float)
-            values = values[np.isfinite(values)]
-            known[key] = bool(np.all(values >= 0) or np.all(values <= 0))
-        return known[key]
-
-    return one_signed
 
 
 def _has_denominator(expr):

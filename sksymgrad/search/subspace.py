@@ -253,7 +253,7 @@ def fit_subspace(
                 tolerance,
             )
             if tree is not front["tree"].iloc[best]:
-                expr = simplest_form(to_sympy(tree, symbols, ops), X=X, symbols=symbols)
+                expr = simplest_form(to_sympy(tree, symbols, ops))
                 equations.loc[best, ["equation", "sympy_format"]] = [str(expr), expr]
         found.append(evaluate(tree, X, ops)[1] * scale)
         steps.append(SubspaceStep(equations, best, tree, explained_fraction(np.stack(found, axis=2), Q)))
