@@ -88,7 +88,7 @@ def explain_miss(task, expression, X, member_gradients, labelled=None):
     X, members = X[inside], np.asarray(member_gradients, dtype=float)[:, inside]
     by_name = {s.name: s for s in task.symbols}
     formula = sympy.sympify(expression, locals=by_name) if isinstance(expression, str) else expression
-    networks = _unit(combine_member_directions(members)[0])
+    networks = combine_member_directions(members)[0]  # unit already
     concept = _unit(expression_gradients(task.expression, task.symbols, X))
     chosen = expression_gradients(formula, task.symbols, X)
     ok = np.all(np.isfinite(concept), axis=1) & np.all(np.isfinite(networks), axis=1)
