@@ -13,7 +13,7 @@ from .expressions import complexity, constants_of, evaluate, evaluate_value, to_
 from .library import build_term_library, monomials
 from .linear import DirectionProblem, ValueProblem, beam_search, fit_batched, round_coefficients, term_matrix
 from .pareto import equations_frame, pareto_front
-from .simplify import drop_negligible_terms, in_differences, simplest_form, sympy_complexity
+from .simplify import drop_negligible_terms, in_differences, one_signed_on, simplest_form, sympy_complexity
 
 __all__ = ["SearchSettings", "operator_table", "run_search", "linear_tree", "front_from_candidates"]
 
@@ -557,13 +557,16 @@ def front_from_candidates(candidates, symbols, ops, mode, X, target, weights, la
     directions fit worse but whose boundary separates the labels better
     than every simpler one stays in the running, since the networks' shared
     error can make the concept's directions look worse than a look-alike's.
-    Candidates that simplify to the same expression (or to a number) are kept once.
+    Candidates that simplify to the same expression (or to a number) are kept once;
+    an even power is shown only where it keeps the level sets on the labelled
+    points (or ``X``) (:func:`~sksymgrad.search.simplify.one_signed_on`).
     Summands that are numerically nil on ``X`` are dropped, and the front's
     polynomials are written in the differences of variables they depend on
     through (:func:`~sksymgrad.search.simplify.in_differences`).
     """
     rows = []
     seen = set()
+    one_signed = one_signed_on(X if labelled is None else labelled.points, symbols)
     for tree, loss, source in sorted(candidates, key=lambda c: c[1]):
         if not np.isfinite(loss):
             continue
@@ -573,7 +576,7 @@ def front_from_candidates(candidates, symbols, ops, mode, X, target, weights, la
             if abs(b - 1) > 1e-9 or abs(a) > 1e-9 * max(1.0, abs(b)):
                 tree = ("+", ("c", float(f"{a:.6g}")), ("*", ("c", float(f"{b:.6g}")), tree))
         expr = to_sympy(tree, symbols, ops)
-        expr = simplest_form(expr, invariant=(mode == "gradient"))
+        expr = simplest_form(expr, invariant=(mode == "gradient"), one_signed=one_signed)
         if not expr.free_symbols or expr in seen:
             continue
         seen.add(expr)

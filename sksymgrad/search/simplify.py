@@ -17,6 +17,7 @@ __all__ = [
     "strip_invariances",
     "sympy_complexity",
     "simplest_form",
+    "one_signed_on",
     "drop_negligible_terms",
     "in_differences",
     "FUNCTION_COMPLEXITY",
@@ -116,7 +117,7 @@ def _pow_complexity(base, exp):
     return 2 + inner
 
 
-def simplest_form(expr, invariant=True):
+def simplest_form(expr, invariant=True, one_signed=None):
     """Simplest representative of ``expr``, cheaply (no unbounded simplify).
 
     Candidates are the expression itself, ``factor_terms`` of it, for a
@@ -126,6 +127,12 @@ def simplest_form(expr, invariant=True):
     objective), the same without an overall numeric factor or an additive
     constant, and a product of powers raised to integer exponents. The one of
     least :func:`sympy_complexity` wins.
+
+    Every candidate has the level sets of ``expr``. An even power keeps them
+    only where what it raises keeps one sign (``x/sqrt(m)`` is not
+    ``x**2/m`` where ``x`` changes sign): ``one_signed(base)`` says whether a
+    base does on the data (:func:`one_signed_on`); without it, the symbols'
+    assumptions decide.
 
     Examples
     --------
@@ -144,7 +151,9 @@ def simplest_form(expr, invariant=True):
         product = _exp_of_log_sum(expr)
         if product is not None:
             candidates.append(product)
-        candidates += [p for p in map(_integer_powers, candidates) if p is not None]
+        if one_signed is None:
+            one_signed = _one_signed_by_assumptions
+        candidates += [p for p in (_integer_powers(c, one_signed) for c in candidates) if p is not None]
     best = min(candidates, key=_preference)
     if not best.has(sympy.Float) and _has_denominator(best) and _factorable(best):
         # Milliseconds each: tried only on a quotient with exact coefficients, where they can pay off.
@@ -186,15 +195,79 @@ def _preference(expr):
     return sympy_complexity(expr), text.startswith("-"), text.count("-"), len(text)
 
 
-def _integer_powers(expr):
-    """``sqrt(m1*m2)/r`` as ``m1*m2/r**2``: a product of powers raised to clear its fractional exponents."""
+def _integer_powers(expr, one_signed):
+    """``sqrt(m1*m2)/r`` as ``m1*m2/r**2``: a product of powers raised to clear its fractional exponents.
+
+    ``None`` when there is nothing to clear, or when the power is even and a
+    base that can be negative (odd numerator and denominator in its
+    exponent) is not ``one_signed``: the product could change sign, and its
+    even power would fold both signs onto one level set.
+    """
     powers = expr.as_powers_dict() if expr.is_Mul or expr.is_Pow else {}
     if not powers or not all(e.is_Rational for e in powers.values()):
         return None
-    k = math.lcm(*[int(sympy.Rational(e).q) for e in powers.values()])
+    exponents = [sympy.Rational(e) for e in powers.values()]
+    k = math.lcm(*[int(e.q) for e in exponents])
     if k == 1:
         return None
+    if k % 2 == 0:
+        signed = [b for b, e in zip(powers, exponents) if e.p % 2 and e.q % 2 and not b.is_Number]
+        if not all(one_signed(b) for b in signed):
+            return None
     return sympy.Mul(*[b ** (e * k) for b, e in powers.items()])
+
+
+def _one_signed_by_assumptions(expr):
+    return bool(expr.is_nonnegative or expr.is_nonpositive)
+
+
+def one_signed_on(X, symbols):
+    """``one_signed(expr)``: whether ``expr`` keeps one sign at the rows of ``X``.
+
+    Decided by interval arithmetic over the columns' ranges when that
+    suffices (microseconds), else by the values at the rows; answers are
+    memoised, since a search's candidates share their bases.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_points, n_features)
+        The data; columns in ``symbols`` order.
+    symbols : sequence of sympy.Symbol
+
+    Examples
+    --------
+    >>> import numpy as np, sympy
+    >>> a, b = sympy.symbols("a b")
+    >>> one_signed = one_signed_on(np.array([[1.0, 2.0], [3.0, 5.0]]), [a, b])
+    >>> one_signed(b - a), one_signed(a - 2)
+    (True, False)
+    """
+    X = np.asarray(X, dtype=float)
+    bounds = {s: sympy.AccumBounds(lo, hi) for s, lo, hi in zip(symbols, X.min(axis=0), X.max(axis=0))}
+    known = {}
+
+    def one_signed(expr):
+        if expr not in known:
+            known[expr] = _bounded_one_sign(expr, bounds) or _valued_one_sign(expr, symbols, X)
+        return known[expr]
+
+    return one_signed
+
+
+def _bounded_one_sign(expr, bounds):
+    try:
+        interval = expr.xreplace(bounds)
+        lo, hi = (interval.min, interval.max) if isinstance(interval, sympy.AccumBounds) else (interval, interval)
+        return bool(lo.is_nonnegative or hi.is_nonpositive)
+    except Exception:  # pragma: no cover - interval arithmetic has no rule for every function
+        return False
+
+
+def _valued_one_sign(expr, symbols, X):
+    with np.errstate(all="ignore"):
+        values = np.broadcast_to(sympy.lambdify(list(symbols), expr, modules="numpy")(*X.T), len(X))
+    values = values[np.isfinite(values)]
+    return bool(np.all(values >= 0) or np.all(values <= 0))
 
 
 def _has_denominator(expr):

@@ -27,7 +27,7 @@ from .linear import simple_values
 from .losses import trim_weights
 from .pareto import select_equation
 from .selection import NOISE_TOLERANCE, acceptable, network_disagreement, select_by_members
-from .simplify import simplest_form
+from .simplify import one_signed_on, simplest_form
 
 __all__ = [
     "subspace_basis",
@@ -253,7 +253,7 @@ def fit_subspace(
                 tolerance,
             )
             if tree is not front["tree"].iloc[best]:
-                expr = simplest_form(to_sympy(tree, symbols, ops))
+                expr = simplest_form(to_sympy(tree, symbols, ops), one_signed=one_signed_on(X, symbols))
                 equations.loc[best, ["equation", "sympy_format"]] = [str(expr), expr]
         found.append(evaluate(tree, X, ops)[1] * scale)
         steps.append(SubspaceStep(equations, best, tree, explained_fraction(np.stack(found, axis=2), Q)))

@@ -154,3 +154,27 @@ def test_a_quotient_is_not_offered_where_its_denominator_changes_sign():
         X = rng.uniform(low, 2.0, (400, 3))
         found, _ = _quotient_candidates(sums, X, G, np.ones(400), ops, settings, rng, lambda msg: None)
         assert len(found) == n_offered and all(source == "quotient" for _, _, source in found)
+
+
+def test_the_front_squares_a_formula_only_where_it_keeps_one_sign_on_the_labelled_points():
+    # I.18.14's shape: f = (r*v*sin(theta) - theta)/sqrt(m) changes sign on the data, not on its
+    # decision surface; squaring it would fold f and -f onto one boundary (1128 of 4000 labels wrong).
+    from sksymgrad.search.engine import front_from_candidates
+    from sksymgrad.search.labels import LabelledPoints
+
+    rng = np.random.default_rng(0)
+    data = rng.uniform(1, 5, (2000, 4))
+    m, r, v, theta = data.T
+    f = (r * v * np.sin(theta) - theta) / np.sqrt(m)
+    labels = (f > np.median(f)).astype(int)
+    on_surface = data[np.abs(f - np.median(f)) < 0.05]
+    tree = ("/", ("-", ("*", ("*", ("x", 1), ("x", 2)), ("sin", ("x", 3))), ("x", 3)), ("sqrt", ("x", 0)))
+    symbols = sympy.symbols("m r v theta")
+    weights = np.ones(len(on_surface))
+    target = np.ones_like(on_surface)  # the loss is given with the candidate; the target is not read
+    args = ([(tree, 1e-5, "evolution")], symbols, OPERATORS, "gradient", on_surface, target, weights)
+    assert abs(np.median(f)) > 0.5 and not (np.all(f > 0) or np.all(f < 0))
+    labelled = LabelledPoints(data, labels, OPERATORS)
+    assert front_from_candidates(*args, labelled)["equation"].tolist() == ["(r*v*sin(theta) - theta)/sqrt(m)"]
+    # on the surface alone f keeps one sign, so the square is the same boundary there
+    assert front_from_candidates(*args)["equation"].tolist() == ["(r*v*sin(theta) - theta)**2/m"]

@@ -9,6 +9,7 @@ from sksymgrad.search.simplify import (
     _factorable,
     drop_negligible_terms,
     in_differences,
+    one_signed_on,
     simplest_form,
     sympy_complexity,
 )
@@ -94,3 +95,31 @@ def test_numerically_nil_summands_are_dropped_and_others_kept():
 def test_a_product_of_powers_is_shown_with_integer_exponents():
     m1, m2, r = sympy.symbols("m1 m2 r", positive=True)
     assert simplest_form(sympy.sqrt(m1 * m2) / r) == m1 * m2 / r**2
+
+
+def test_an_even_power_is_taken_only_where_the_bases_keep_one_sign():
+    m, r, a = sympy.symbols("m r a")
+    X = np.random.default_rng(0).uniform(1, 5, size=(300, 3))  # r - a*sin(a) changes sign on [1, 5]
+    one_signed = one_signed_on(X, [m, r, a])
+    changing = (r - a * sympy.sin(a)) / sympy.sqrt(m)
+    # squared it would put f and -f on one level set: a different boundary
+    assert simplest_form(changing, one_signed=one_signed) == changing
+    assert simplest_form(sympy.sqrt(m * r) / a, one_signed=one_signed) == m * r / a**2
+    assert simplest_form((r + a * m) * sympy.sqrt(m), one_signed=one_signed) == m * (a * m + r) ** 2
+    # an odd power keeps the order whatever the sign
+    cube = sympy.cbrt(r - a * sympy.sin(a)) * m
+    assert simplest_form(cube, one_signed=one_signed) == m**3 * (r - a * sympy.sin(a))
+    # without data the symbols' assumptions decide
+    assert simplest_form(sympy.sqrt(m * r) / a) == sympy.sqrt(m * r) / a
+    assert simplest_form(sympy.sqrt(x * y) / t) == x * y / t**2
+
+
+def test_one_sign_is_decided_by_intervals_and_else_by_the_values():
+    a, b = sympy.symbols("a b")
+    X = np.column_stack([np.linspace(1, 2, 50), np.linspace(3, 4, 50)])
+    one_signed = one_signed_on(X, [a, b])
+    assert one_signed(b - a)  # the intervals [1, 2] and [3, 4] suffice
+    assert not one_signed(a - 1.5)
+    # by intervals b - a - 1.5 spans [-0.5, 1.5]; at the rows (b - a is 2 on each) it is 0.5
+    assert one_signed(b - a - 1.5)
+    assert not one_signed(sympy.sin(4 * a))
