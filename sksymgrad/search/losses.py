@@ -98,18 +98,42 @@ def trim_weights(per_point, weights, trim):
     ``per_point`` is (n,) or (n, P) (one column per candidate); ``weights``
     is (n,). Gradients of a trained network have heavy-tailed errors (a few
     points far off), and a trimmed mean keeps them from steering the fit.
+    Ties are cut in the points' order.
     """
     per_point = np.asarray(per_point)
     w = np.broadcast_to(weights[:, None] if per_point.ndim == 2 else weights, per_point.shape)
     if trim <= 0:
         return np.array(w, dtype=float)
+    if len(weights) and weights.min() == weights.max() and not np.isnan(per_point).any():
+        # Equal weights (points on a decision surface): the kept points are the k smallest, found by
+        # partitioning in linear time; sorting every column was a sixth of a search's time.
+        before = np.cumsum(weights) - weights  # as the sorted path computes it, so the same k
+        keep = _smallest(per_point, int(np.count_nonzero(before < (1.0 - trim) * weights.sum())))
+    else:
+        keep = _kept_by_sorting(per_point, w, trim)
+    return np.where(keep, w, 0.0)
+
+
+def _kept_by_sorting(per_point, w, trim):
     order = np.argsort(per_point, axis=0, kind="stable")
     w_sorted = np.take_along_axis(w, order, axis=0)
     before = np.cumsum(w_sorted, axis=0) - w_sorted
     keep_sorted = before < (1.0 - trim) * w_sorted.sum(axis=0)
     keep = np.empty_like(keep_sorted)
     np.put_along_axis(keep, order, keep_sorted, axis=0)
-    return np.where(keep, w, 0.0)
+    return keep
+
+
+def _smallest(values, k):
+    """Mask of the ``k`` smallest values along axis 0, ties taken in order (as a stable sort would)."""
+    if k >= len(values):
+        return np.ones(values.shape, dtype=bool)
+    if k <= 0:
+        return np.zeros(values.shape, dtype=bool)
+    kth = np.partition(values, k - 1, axis=0)[k - 1]
+    below = values < kth
+    tied = values == kth
+    return below | (tied & (np.cumsum(tied, axis=0) <= k - below.sum(axis=0)))
 
 
 def direction_loss(grad, N, weights=None, sign="point", trim=0.0):
