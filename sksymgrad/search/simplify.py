@@ -243,6 +243,8 @@ def one_signed_on(X, symbols):
     (True, False)
     """
     X = np.asarray(X, dtype=float)
+    if len(X) == 0:
+        return _one_signed_by_assumptions
     bounds = {s: sympy.AccumBounds(lo, hi) for s, lo, hi in zip(symbols, X.min(axis=0), X.max(axis=0))}
     known = {}
 
@@ -264,10 +266,16 @@ def _bounded_one_sign(expr, bounds):
 
 
 def _valued_one_sign(expr, symbols, X):
-    with np.errstate(all="ignore"):
-        values = np.broadcast_to(sympy.lambdify(list(symbols), expr, modules="numpy")(*X.T), len(X))
+    # Where the values cannot be had, the answer is "no": the power is then not taken, and the
+    # formula stays as found.
+    try:
+        with np.errstate(all="ignore"):
+            values = np.broadcast_to(sympy.lambdify(list(symbols), expr, modules="numpy")(*X.T), len(X))
+        values = np.asarray(values, dtype=float)
+    except Exception:
+        return False
     values = values[np.isfinite(values)]
-    return bool(np.all(values >= 0) or np.all(values <= 0))
+    return bool(values.size) and bool(np.all(values >= 0) or np.all(values <= 0))
 
 
 def _has_denominator(expr):

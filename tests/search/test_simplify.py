@@ -123,3 +123,7 @@ def test_one_sign_is_decided_by_intervals_and_else_by_the_values():
     # by intervals b - a - 1.5 spans [-0.5, 1.5]; at the rows (b - a is 2 on each) it is 0.5
     assert one_signed(b - a - 1.5)
     assert not one_signed(sympy.sin(4 * a))
+    # values that cannot be had (no real value, an unknown symbol) never allow the power
+    assert not one_signed(sympy.log(-a) + b)
+    assert not one_signed(sympy.Symbol("z") - a)
+    assert one_signed_on(np.empty((0, 2)), [a, b])(b - a) is False  # no data: plain symbols' assumptions
