@@ -13,6 +13,8 @@ import numpy as np
 import sympy
 from sympy.polys.polyerrors import BasePolynomialError
 
+from ..export import expression_values
+
 __all__ = [
     "strip_invariances",
     "sympy_complexity",
@@ -269,9 +271,7 @@ def _valued_one_sign(expr, symbols, X):
     # Where the values cannot be had, the answer is "no": the power is then not taken, and the
     # formula stays as found.
     try:
-        with np.errstate(all="ignore"):
-            values = np.broadcast_to(sympy.lambdify(list(symbols), expr, modules="numpy")(*X.T), len(X))
-        values = np.asarray(values, dtype=float)
+        values = expression_values(expr, list(symbols), X)
     except Exception:
         return False
     values = values[np.isfinite(values)]
