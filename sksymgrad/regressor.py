@@ -1,6 +1,7 @@
 """SymbolicGradientRegressor: scikit-learn face of the search engine."""
 
 import sys
+import time
 import warnings
 from dataclasses import replace
 
@@ -12,7 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .export import expression_gradients, expression_values, to_latex
-from .search.engine import SearchSettings, front_from_candidates, operator_table, run_search
+from .search.engine import SearchSettings, front_from_candidates, label_candidates, operator_table, run_search
 from .search.expressions import evaluate
 from .search.labels import LabelledPoints, binary_labels, significantly_worse
 from .search.losses import direction_loss, direction_targets, pointwise_direction_loss
@@ -45,7 +46,7 @@ from .utils.validation import (
 
 __all__ = ["SymbolicGradientRegressor"]
 
-_STRATEGIES = ("linear", "ratio", "evolution")
+_STRATEGIES = ("linear", "ratio", "evolution", "labels")
 _SELECTIONS = ("auto", "members", "best", "knee", "accuracy", "score")
 
 
@@ -81,11 +82,14 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         ``'auto'``: 4 in problems of up to four features (a quartic
         potential, ``(x**2 + y**2)**2``), 3 above, where the quartic terms
         would outnumber the rest of the library.
-    strategies : tuple of str, default=("linear", "ratio", "evolution")
+    strategies : tuple of str, default=("linear", "ratio", "evolution", "labels")
         Which strategies run, fastest first; each later one only runs when
         the earlier ones found no fit below ``early_stop_loss``. ``'ratio'``
         (gradient objective, up to five features): ``A / B`` with ``A`` a sum
         of library terms and ``B`` a term or a sum or difference of two.
+        ``'labels'`` (only with ``labels`` in ``fit``): an evolution from the
+        front that scores trees by the labels they misclassify
+        (:func:`~sksymgrad.search.engine.label_candidates`).
     niterations : int, default=20
         Generations of the evolutionary search.
     populations : int, default=4
@@ -480,6 +484,8 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         solved = len(front) > 0 and front["loss"].min() < settings.early_stop_loss
         if self.structure and self.objective_ == "gradient" and d > 1 and not solved:
             front = self._search_reduced(front, Xs, target, ws, pairwise, ops, settings, seed, progress, labelled)
+        if "labels" in settings.strategies and labelled is not None and not solved and len(front):
+            front = self._search_labels(front, Xs, target, ws, ops, settings, seed, progress, labelled)
         if len(front) == 0:
             raise ValueError(
                 "the search found no valid expression (every candidate was undefined on these points). "
@@ -542,12 +548,38 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             )
             self.history_ += [dict(h, strategy=f"reduced/{h['strategy']}") for h in history]
             trees = [substitute(tree, reduction.columns) for tree in reduced["tree"]]
-        w = weights / weights.sum()
         candidates = list(zip(front["tree"], front["loss"], front["source"]))
-        for tree in trees:
-            loss = direction_loss(evaluate(tree, X, ops)[1] * scale, target, w, self.sign, self.trim_fraction)
-            candidates.append((tree, loss, "structure"))
+        losses = self._direction_losses(trees, X, target, weights, ops)
+        candidates += [(tree, loss, "structure") for tree, loss in zip(trees, losses)]
         return front_from_candidates(candidates, self.symbols_, ops, "gradient", X, target, weights, labelled)
+
+    def _search_labels(self, front, X, target, weights, ops, settings, seed, progress, labelled):
+        """Add the formulas of the label-driven evolution, seeded with ``front``, to ``front``."""
+        if progress is not None:
+            progress("evolution on the labels")
+        t0 = time.monotonic()
+        deadline = None if self.max_time is None else t0 + self.max_time
+        trees = label_candidates(list(front["tree"]), labelled, ops, settings, seed, deadline)
+        losses = self._direction_losses(trees, X, target, weights, ops)
+        self.history_.append(
+            {
+                "strategy": "labels",
+                "seconds": time.monotonic() - t0,
+                "best_loss": min(losses, default=np.inf),
+                "timed_out": deadline is not None and time.monotonic() > deadline,
+            }
+        )
+        candidates = list(zip(front["tree"], front["loss"], front["source"]))
+        candidates += [(tree, loss, "labels") for tree, loss in zip(trees, losses)]
+        return front_from_candidates(candidates, self.symbols_, ops, "gradient", X, target, weights, labelled)
+
+    def _direction_losses(self, trees, X, target, weights, ops):
+        """Direction loss of each tree (in the original features) against ``target``."""
+        w = weights / weights.sum()
+        return [
+            direction_loss(evaluate(tree, X, ops)[1] * self.feature_scale_, target, w, self.sign, self.trim_fraction)
+            for tree in trees
+        ]
 
     def _validate_members(self, member_gradients, shape, y_ndim):
         if member_gradients is None or (y_ndim == 1 and shape[1] == 1):

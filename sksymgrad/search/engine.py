@@ -15,7 +15,7 @@ from .linear import DirectionProblem, ValueProblem, beam_search, fit_batched, ro
 from .pareto import equations_frame, pareto_front
 from .simplify import drop_negligible_terms, in_differences, one_signed_on, simplest_form, sympy_complexity
 
-__all__ = ["SearchSettings", "operator_table", "run_search", "linear_tree", "front_from_candidates"]
+__all__ = ["SearchSettings", "operator_table", "run_search", "label_candidates", "linear_tree", "front_from_candidates"]
 
 
 @dataclass
@@ -530,6 +530,67 @@ def run_search(
         history[-1]["timed_out"] = deadline is not None and time.monotonic() > deadline
     front = front_from_candidates(candidates, feature_symbols, ops, mode, X, target, weights, labelled)
     return front, history
+
+
+#: Generations of the label search, per generation of the direction search (``niterations``): a
+#: label evaluation is one pass of values (no gradients); measured on recorded ensembles, the concept
+#: came out after about 100 generations where 20 left it out (docs/method.md, "What the labels know").
+LABEL_GENERATIONS = 5
+
+
+def label_candidates(seeds, labelled, ops, settings, random_state=None, deadline=None):
+    """Trees evolved from ``seeds`` to separate a binary classifier's labels.
+
+    The direction search reads the networks' gradients, which share the
+    networks' error; the labels do not (:mod:`~sksymgrad.search.labels`).
+    This evolution starts from the direction search's front (constants
+    refitted to the labels) and scores each tree by the labelled points it
+    misclassifies at its best threshold, for :data:`LABEL_GENERATIONS` times
+    ``settings.niterations`` generations. Its trees are candidates like any
+    other: they join the front of direction loss and of label errors, and
+    the selection judges them with the rest.
+
+    Parameters
+    ----------
+    seeds : list of tree
+    labelled : LabelledPoints
+    ops : dict
+    settings : SearchSettings
+        Its operators, ``maxsize`` and evolution budget are used.
+    deadline : float or None
+        ``time.monotonic()`` value after which no new round starts.
+
+    Returns
+    -------
+    list of tree
+    """
+    if not seeds:
+        return []
+    n = len(labelled.points)
+    cfg = EvolutionConfig(
+        binary=tuple(op.name for op in settings.binary_ops),
+        unary=tuple(op.name for op in settings.unary_ops),
+        maxsize=settings.maxsize,
+        niterations=LABEL_GENERATIONS * settings.niterations,
+        populations=settings.populations,
+        population_size=settings.population_size,
+        parsimony=settings.parsimony,
+        n_eval_points=n,
+        rounding_rtol=settings.rounding_rtol,
+        seeds=[labelled.refit(tree) for tree in seeds],
+    )
+    found = evolve(
+        labelled.points,
+        labelled.labels,
+        np.ones(n),
+        "labels",
+        ops,
+        cfg,
+        random_state=random_state,
+        n_jobs=settings.n_jobs,
+        deadline=deadline,
+    )
+    return [tree for tree, _ in found]
 
 
 def _own_stream(random_state, k):

@@ -3,7 +3,9 @@
 Islands of age-regularised populations (PySR-style: the oldest member is
 replaced, tournaments pick parents) evolve trees by mutation and crossover;
 constants are tuned on the loss itself with scipy; a hall of fame keeps the
-best tree of each complexity. Candidates are reduced to their simplest
+best tree of each complexity. Three objectives: gradient directions, values,
+and a binary classifier's labels (the points a tree misclassifies at its best
+threshold, :func:`~sksymgrad.search.labels.threshold_misclassified`). Candidates are reduced to their simplest
 representative before scoring (no outer monotone map, offset or scale), and
 trees that encode the same concept -- the same gradient directions on a few
 probe points -- are kept once.
@@ -15,6 +17,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from .expressions import complexity, constants_of, evaluate, evaluate_value, variables_of, with_constants
+from .labels import threshold_misclassified
 from .linear import simple_values
 from .losses import direction_loss, value_loss
 from .simplify import strip_invariances
@@ -44,7 +47,15 @@ class EvolutionConfig:
 
 
 class _Fitness:
-    """Loss of a tree on a fixed subsample, direction or value objective."""
+    """Loss of a tree on a fixed subsample: direction, value or label objective.
+
+    With ``mode="labels"`` the target is 0/1 labels and the loss is the
+    fraction misclassified at the tree's best threshold (plus half a point,
+    so that a perfect separation still ranks by size in the tournaments'
+    ``log(loss)``). It is a step function of the constants: they are not
+    tuned here but refitted to the labels afterwards
+    (:func:`~sksymgrad.search.labels.refit_to_labels`).
+    """
 
     def __init__(self, X, target, weights, mode, ops, sign="point", trim=0.0, scale=None):
         self.X, self.target, self.weights, self.mode, self.ops = X, target, weights, mode, ops
@@ -54,6 +65,10 @@ class _Fitness:
         if self.mode == "gradient":
             _, g = evaluate(tree, self.X, self.ops)
             return direction_loss(g * self.scale, self.target, self.weights, self.sign, self.trim)
+        if self.mode == "labels":
+            with np.errstate(all="ignore"):
+                v = np.broadcast_to(evaluate_value(tree, self.X, self.ops), (len(self.X),))
+            return (threshold_misclassified(v, self.target).sum() + 0.5) / len(v)
         return value_loss(evaluate_value(tree, self.X, self.ops), self.target, self.weights)
 
     def residuals(self, tree):
@@ -146,7 +161,7 @@ class _Mutator:
 
 def _optimize_constants(tree, fitness, max_nfev=40):
     consts = constants_of(tree)
-    if not consts:
+    if not consts or fitness.mode == "labels":
         return tree
     x0 = np.asarray(consts, dtype=float)
 
@@ -173,8 +188,9 @@ def _fingerprint(tree, probe, ops, mode):
         first = np.take_along_axis(u, np.argmax(np.abs(u) > 1e-9, axis=1)[:, None], axis=1)
         u = u * np.where(first < 0, -1.0, 1.0)
         return np.round(u, 6).tobytes()
-    v = evaluate_value(tree, probe, ops)
-    v = (v - v.mean()) / (v.std() + 1e-300)
+    with np.errstate(all="ignore"):
+        v = evaluate_value(tree, probe, ops)
+        v = (v - v.mean()) / (v.std() + 1e-300)
     return np.round(np.where(np.isfinite(v), v, 0.0), 6).tobytes()
 
 
@@ -186,7 +202,7 @@ def _evolve_island(members, cfg, fitness, probe, n_gens, seed, n_features):
     hof = {}
 
     def consider(tree):
-        if mode == "gradient":
+        if mode in ("gradient", "labels"):  # both read only the level sets
             tree = strip_invariances(tree, ops)
         size = complexity(tree)
         if size > cfg.maxsize or not variables_of(tree):
@@ -240,9 +256,11 @@ def evolve(X, target, weights, mode, ops, cfg, random_state=None, n_jobs=1, dead
     ----------
     X : ndarray of shape (n, d)
     target : ndarray
-        Unit directions (n, d) for ``mode="gradient"``, values (n,) otherwise.
+        Unit directions (n, d) for ``mode="gradient"``, 0/1 labels (n,) for
+        ``mode="labels"``, values (n,) otherwise.
     weights : ndarray of shape (n,)
-    mode : {'gradient', 'value'}
+        Ignored by the label objective (every point counts once).
+    mode : {'gradient', 'value', 'labels'}
     ops : dict
         Operator table.
     cfg : EvolutionConfig
