@@ -262,3 +262,27 @@ def test_labels_put_back_a_constant_the_networks_shifted():
     coefficient = told.sympy().expand().coeff(sympy.Symbol("h", real=True) * sympy.Symbol("m", real=True))
     assert abs(float(coefficient) - 19.62) < 0.5, told.summary()
     assert told.equations_.loc[told.best_index_, "label_errors"] <= 3
+
+
+def test_the_label_search_finds_the_concept_the_networks_directions_hide():
+    # five "networks" agree on the directions of a*b; the labels come from the concept a*(b + 1)
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.uniform(1, 3, (800, 2)), columns=["a", "b"])
+    a, b = X.to_numpy().T
+    look_alike = np.column_stack([b, a])
+    members = np.stack([look_alike * (1 + 0.01 * rng.normal(size=look_alike.shape)) for _ in range(5)])
+    concept = a * (b + 1)
+    y = (concept > np.median(concept)).astype(int)
+    settings = dict(structure=False, max_time=20, niterations=4, random_state=0)
+    fit = dict(member_gradients=members, label_points=X, labels=y)
+    blind = SymbolicGradientRegressor(strategies=("linear",), **settings).fit(X, members.mean(axis=0), **fit)
+    assert blind.equations_.loc[blind.best_index_, "label_errors"] > 0
+    told = SymbolicGradientRegressor(strategies=("linear", "labels"), **settings).fit(X, members.mean(axis=0), **fit)
+    assert str(told.sympy().expand()) == "a*b + a", told.summary()
+    assert told.equations_.loc[told.best_index_, ["label_errors", "source"]].tolist() == [0, "labels"]
+    assert [h["strategy"] for h in told.history_][-1] == "labels"
+    # without labels the strategy has nothing to read and does not run
+    unlabelled = SymbolicGradientRegressor(strategies=("linear", "labels"), **settings).fit(
+        X, members.mean(axis=0), member_gradients=members
+    )
+    assert "labels" not in [h["strategy"] for h in unlabelled.history_]

@@ -5,7 +5,7 @@ replaced, tournaments pick parents) evolve trees by mutation and crossover;
 constants are tuned on the loss itself with scipy; a hall of fame keeps the
 best tree of each complexity. Three objectives: gradient directions, values,
 and a binary classifier's labels (the points a tree misclassifies at its best
-threshold, :func:`~sksymgrad.search.labels.threshold_misclassified`). Candidates are reduced to their simplest
+threshold, :func:`~sksymgrad.search.labels.count_misclassified`). Candidates are reduced to their simplest
 representative before scoring (no outer monotone map, offset or scale), and
 trees that encode the same concept -- the same gradient directions on a few
 probe points -- are kept once.
@@ -17,7 +17,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from .expressions import complexity, constants_of, evaluate, evaluate_value, variables_of, with_constants
-from .labels import threshold_misclassified
+from .labels import count_misclassified
 from .linear import simple_values
 from .losses import direction_loss, value_loss
 from .simplify import strip_invariances
@@ -60,15 +60,18 @@ class _Fitness:
     def __init__(self, X, target, weights, mode, ops, sign="point", trim=0.0, scale=None):
         self.X, self.target, self.weights, self.mode, self.ops = X, target, weights, mode, ops
         self.sign, self.trim, self.scale = sign, trim, (1.0 if scale is None else scale)
+        self._label_losses = {}
 
     def __call__(self, tree):
         if self.mode == "gradient":
             _, g = evaluate(tree, self.X, self.ops)
             return direction_loss(g * self.scale, self.target, self.weights, self.sign, self.trim)
         if self.mode == "labels":
-            with np.errstate(all="ignore"):
-                v = np.broadcast_to(evaluate_value(tree, self.X, self.ops), (len(self.X),))
-            return (threshold_misclassified(v, self.target).sum() + 0.5) / len(v)
+            if tree not in self._label_losses:  # a tree is often bred again; its labels do not change
+                with np.errstate(all="ignore"):
+                    v = np.broadcast_to(evaluate_value(tree, self.X, self.ops), (len(self.X),))
+                self._label_losses[tree] = (count_misclassified(v, self.target) + 0.5) / len(v)
+            return self._label_losses[tree]
         return value_loss(evaluate_value(tree, self.X, self.ops), self.target, self.weights)
 
     def residuals(self, tree):
@@ -210,9 +213,9 @@ def _evolve_island(members, cfg, fitness, probe, n_gens, seed, n_features):
         loss = fitness(tree)
         if not np.isfinite(loss):
             return None
-        key = _fingerprint(tree, probe, ops, mode)
         old = hof.get(size)
         if old is None or loss < old[0]:
+            key = _fingerprint(tree, probe, ops, mode)
             if not any(k == key and s <= size for s, (_, _, k) in hof.items()):
                 hof[size] = (loss, tree, key)
         return tree, loss, size

@@ -34,6 +34,7 @@ from .expressions import constants_of, evaluate, evaluate_value, replace_constan
 __all__ = [
     "binary_labels",
     "threshold_misclassified",
+    "count_misclassified",
     "misclassified",
     "significantly_worse",
     "refit_to_labels",
@@ -87,18 +88,8 @@ def threshold_misclassified(values, labels):
     wrong = ~finite
     if not finite.any():
         return wrong
-    v, y = values[finite], labels[finite]
-    order = np.argsort(v, kind="stable")
-    ys = y[order]
-    # cut k: the k smallest predicted 0, the rest 1 (cuts only between distinct values)
-    ones_below = np.concatenate([[0], np.cumsum(ys)])
-    zeros_above = (1 - ys).sum() - np.concatenate([[0], np.cumsum(1 - ys)])
-    errors_up = ones_below + zeros_above
-    errors_down = len(ys) - errors_up
-    vs = v[order]
-    allowed = np.concatenate([[True], vs[1:] > vs[:-1], [True]])
-    errors_up = np.where(allowed, errors_up, np.iinfo(np.int64).max)
-    errors_down = np.where(allowed, errors_down, np.iinfo(np.int64).max)
+    ys = labels[finite]
+    order, errors_up, errors_down = _cut_errors(values[finite], ys)
     if errors_up.min() <= errors_down.min():
         k, predicted_one_above = int(np.argmin(errors_up)), True
     else:
@@ -107,11 +98,45 @@ def threshold_misclassified(values, labels):
     predicted[k:] = 1
     if not predicted_one_above:
         predicted = 1 - predicted
-    wrong_sorted = predicted != ys
     inner = np.empty(len(ys), dtype=bool)
-    inner[order] = wrong_sorted
+    inner[order] = predicted != ys[order]
     wrong[finite] = inner
     return wrong
+
+
+def count_misclassified(values, labels):
+    """``threshold_misclassified(values, labels).sum()``, without saying which points.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> count_misclassified(np.array([0.1, 0.2, 0.9, 0.3, 0.15, 0.22]), np.array([1, 1, 0, 0, 0, 1]))
+    1
+    """
+    values = np.asarray(values, dtype=float)
+    finite = np.isfinite(values)
+    if not finite.any():
+        return len(values)
+    _, errors_up, errors_down = _cut_errors(values[finite], np.asarray(labels)[finite])
+    return int(min(errors_up.min(), errors_down.min()) + (~finite).sum())
+
+
+def _cut_errors(v, y):
+    """Sort order of ``v``, and the errors of each cut with class 1 above it and below it.
+
+    Cut ``k`` puts the ``k`` smallest values in one class; cuts fall only
+    between distinct values (the others get the largest integer).
+    """
+    order = np.argsort(v, kind="stable")
+    ys = y[order]
+    ones_below = np.concatenate([[0], np.cumsum(ys)])
+    zeros_above = (1 - ys).sum() - np.concatenate([[0], np.cumsum(1 - ys)])
+    errors_up = ones_below + zeros_above
+    errors_down = len(ys) - errors_up
+    vs = v[order]
+    allowed = np.concatenate([[True], vs[1:] > vs[:-1], [True]])
+    never = np.iinfo(np.int64).max
+    return order, np.where(allowed, errors_up, never), np.where(allowed, errors_down, never)
 
 
 def misclassified(trees, X, labels, ops):

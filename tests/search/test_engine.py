@@ -178,3 +178,27 @@ def test_the_front_squares_a_formula_only_where_it_keeps_one_sign_on_the_labelle
     assert front_from_candidates(*args, labelled)["equation"].tolist() == ["(r*v*sin(theta) - theta)/sqrt(m)"]
     # on the surface alone f keeps one sign, so the square is the same boundary there
     assert front_from_candidates(*args)["equation"].tolist() == ["(r*v*sin(theta) - theta)**2/m"]
+
+
+def test_the_label_search_finds_the_boundary_a_look_alike_seed_misses():
+    # the direction search's front offers x0 + x1 (a look-alike); the labels are those of x0*x1/x2
+    from sksymgrad.search.engine import SearchSettings, label_candidates
+    from sksymgrad.search.labels import LabelledPoints
+    from sksymgrad.search.operators import resolve_operators
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1, 3, (1500, 3))
+    f = X[:, 0] * X[:, 1] / X[:, 2]
+    labelled = LabelledPoints(X, (f > np.median(f)).astype(int), OPERATORS)
+    settings = SearchSettings(
+        binary_ops=resolve_operators(("+", "-", "*", "/"), 2), unary_ops=(), niterations=6, populations=2
+    )
+    seed = ("+", ("x", 0), ("x", 1))
+    found = label_candidates([seed], labelled, operator_table(settings), settings, random_state=0)
+    wrong = labelled.misclassified([seed] + found).sum(axis=1)
+    assert wrong[0] > 150 and wrong[1:].min() == 0, wrong
+    x0, x1, x2 = sympy.symbols("x0 x1 x2")
+    exprs = [to_sympy(t, [x0, x1, x2], OPERATORS) for t in found]
+    assert any(sympy.simplify(e * x2 / (x0 * x1)).is_number for e in exprs), exprs  # the concept, up to a factor
+    again = label_candidates([seed], labelled, operator_table(settings), settings, random_state=0)
+    assert again == found

@@ -123,3 +123,15 @@ def test_labelled_points_refit_once_and_map_through_variables():
     mapped = labelled.in_variables([("-", ("*", ("c", 2.0), ("x", 0)), ("*", ("c", 3.0), ("x", 1))), ("x", 2)])
     assert mapped.misclassified([("+", ("x", 0), ("x", 1))]).sum() == 0
     assert labelled.in_variables([("log", ("x", 0))]) is None  # undefined where a < 0
+
+
+def test_count_misclassified_is_the_number_threshold_misclassified_marks():
+    from sksymgrad.search.labels import count_misclassified
+
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 50, 400):
+        values = rng.integers(0, 6, n).astype(float)  # many ties
+        values[rng.random(n) < 0.1] = np.nan
+        labels = rng.integers(0, 2, n)
+        assert count_misclassified(values, labels) == threshold_misclassified(values, labels).sum()
+    assert count_misclassified(np.full(3, np.inf), np.array([0, 1, 1])) == 3
