@@ -47,6 +47,8 @@ from .utils.validation import (
 __all__ = ["SymbolicGradientRegressor"]
 
 _STRATEGIES = ("linear", "ratio", "evolution", "labels")
+#: The label search is opt-in: it gained 4 of 150 Feynman classifiers but doubled the median time (docs/method.md).
+_DEFAULT_STRATEGIES = ("linear", "ratio", "evolution")
 _SELECTIONS = ("auto", "members", "best", "knee", "accuracy", "score")
 
 
@@ -82,14 +84,16 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         ``'auto'``: 4 in problems of up to four features (a quartic
         potential, ``(x**2 + y**2)**2``), 3 above, where the quartic terms
         would outnumber the rest of the library.
-    strategies : tuple of str, default=("linear", "ratio", "evolution", "labels")
+    strategies : tuple of str, default=("linear", "ratio", "evolution")
         Which strategies run, fastest first; each later one only runs when
         the earlier ones found no fit below ``early_stop_loss``. ``'ratio'``
         (gradient objective, up to five features): ``A / B`` with ``A`` a sum
         of library terms and ``B`` a term or a sum or difference of two.
-        ``'labels'`` (only with ``labels`` in ``fit``): an evolution from the
-        front that scores trees by the labels they misclassify
-        (:func:`~sksymgrad.search.engine.label_candidates`).
+        ``'labels'`` (opt-in; runs only with ``labels`` in ``fit``): an
+        evolution from the front that scores trees by the labels they
+        misclassify (:func:`~sksymgrad.search.engine.label_candidates`); it
+        finds concepts the networks' directions hide, at about twice the
+        search time (docs/method.md, "What the labels know").
     niterations : int, default=20
         Generations of the evolutionary search.
     populations : int, default=4
@@ -234,7 +238,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         maxsize=20,
         max_terms=6,
         max_degree="auto",
-        strategies=_STRATEGIES,
+        strategies=_DEFAULT_STRATEGIES,
         niterations=20,
         populations=4,
         population_size=40,
