@@ -4,11 +4,11 @@ Islands of age-regularised populations (PySR-style: the oldest member is
 replaced, tournaments pick parents) evolve trees by mutation and crossover;
 constants are tuned on the loss itself with scipy; a hall of fame keeps the
 best tree of each complexity. Three objectives: gradient directions, values,
-and a binary classifier's labels (the points a tree misclassifies at its best
-threshold, :func:`~sksymgrad.search.labels.count_misclassified`). Candidates are reduced to their simplest
-representative before scoring (no outer monotone map, offset or scale), and
-trees that encode the same concept -- the same gradient directions on a few
-probe points -- are kept once.
+and a binary classifier's labels (the points a tree misclassifies at its
+best threshold, :func:`~sksymgrad.search.labels.count_misclassified`).
+Candidates are reduced to their simplest representative before scoring (no
+outer monotone map, offset or scale), and trees that encode the same concept
+-- the same gradient directions on a few probe points -- are kept once.
 """
 
 from dataclasses import dataclass, field
