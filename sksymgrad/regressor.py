@@ -47,7 +47,7 @@ from .utils.validation import (
 __all__ = ["SymbolicGradientRegressor"]
 
 _STRATEGIES = ("linear", "ratio", "evolution", "labels")
-#: The label search is opt-in: it gained 4 of 150 Feynman classifiers but doubled the median time (docs/method.md).
+#: The label search is opt-in until its time is measured beside the default's (docs/method.md).
 _DEFAULT_STRATEGIES = ("linear", "ratio", "evolution")
 _SELECTIONS = ("auto", "members", "best", "knee", "accuracy", "score")
 
@@ -92,8 +92,8 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         ``'labels'`` (opt-in; runs only with ``labels`` in ``fit``): an
         evolution from the front that scores trees by the labels they
         misclassify (:func:`~sksymgrad.search.engine.label_candidates`); it
-        finds concepts the networks' directions hide, at about twice the
-        search time (docs/method.md, "What the labels know").
+        finds concepts the networks' directions hide (docs/method.md, "What
+        the labels know").
     niterations : int, default=20
         Generations of the evolutionary search.
     populations : int, default=4
