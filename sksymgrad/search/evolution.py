@@ -17,7 +17,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from .expressions import complexity, constants_of, evaluate, evaluate_value, variables_of, with_constants
-from .labels import count_misclassified
+from .labels import count_misclassified, tree_values
 from .linear import simple_values
 from .losses import direction_loss, value_loss
 from .simplify import strip_invariances
@@ -68,9 +68,8 @@ class _Fitness:
             return direction_loss(g * self.scale, self.target, self.weights, self.sign, self.trim)
         if self.mode == "labels":
             if tree not in self._label_losses:  # a tree is often bred again; its labels do not change
-                with np.errstate(all="ignore"):
-                    v = np.broadcast_to(evaluate_value(tree, self.X, self.ops), (len(self.X),))
-                self._label_losses[tree] = (count_misclassified(v, self.target) + 0.5) / len(v)
+                wrong = count_misclassified(tree_values(tree, self.X, self.ops), self.target)
+                self._label_losses[tree] = (wrong + 0.5) / len(self.X)
             return self._label_losses[tree]
         return value_loss(evaluate_value(tree, self.X, self.ops), self.target, self.weights)
 

@@ -35,6 +35,7 @@ __all__ = [
     "binary_labels",
     "threshold_misclassified",
     "count_misclassified",
+    "tree_values",
     "misclassified",
     "significantly_worse",
     "refit_to_labels",
@@ -143,7 +144,7 @@ def misclassified(trees, X, labels, ops):
     """:func:`threshold_misclassified` of each tree's values at ``X``, shape (n_trees, n)."""
     out = np.ones((len(trees), len(X)), dtype=bool)
     for i, tree in enumerate(trees):
-        out[i] = threshold_misclassified(_values(tree, X, ops), labels)
+        out[i] = threshold_misclassified(tree_values(tree, X, ops), labels)
     return out
 
 
@@ -217,7 +218,7 @@ def refit_to_labels(tree, X, labels, ops, max_iter=100):
     if len(start) == 0:
         return tree
     sign = 2.0 * np.asarray(labels, dtype=float) - 1.0
-    f0 = _values(tree, X, ops)
+    f0 = tree_values(tree, X, ops)
     if not np.all(np.isfinite(f0)) or np.std(f0) == 0:
         return tree
     before = threshold_misclassified(f0, labels).sum()
@@ -267,11 +268,12 @@ def refit_to_labels(tree, X, labels, ops, max_iter=100):
             options={"maxiter": max_iter},
         )
     refitted = with_constants(tree, fit.x[:-2])
-    after = threshold_misclassified(_values(refitted, X, ops), labels).sum()
+    after = threshold_misclassified(tree_values(refitted, X, ops), labels).sum()
     return refitted if after < before else tree
 
 
-def _values(tree, X, ops):
+def tree_values(tree, X, ops):
+    """Values of ``tree`` at every row of ``X`` (a constant tree broadcast), floating-point errors silenced."""
     with np.errstate(all="ignore"):
         return np.broadcast_to(evaluate_value(tree, X, ops), (len(X),))
 
