@@ -24,6 +24,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ..regressor import _STRATEGIES, SymbolicGradientRegressor
 from .criteria import recovered
 from .generators import make_task_data
 from .tasks import get_task, list_suites, list_tasks
@@ -34,14 +35,17 @@ NOISE = 0.05
 
 
 def _regressor(budget, random_state, **kw):
-    from ..regressor import SymbolicGradientRegressor
-
     return SymbolicGradientRegressor(max_time=budget, random_state=random_state, **kw)
 
 
-def run_task(task, mode="exact", budget=60.0, seed=0, n_points=1000, n_samples=2000):
-    """Run one task in one mode; returns a dict row of the results table."""
+def run_task(task, mode="exact", budget=60.0, seed=0, n_points=1000, n_samples=2000, strategies=None):
+    """Run one task in one mode; returns a dict row of the results table.
+
+    ``strategies`` (``None``: the regressor's default) sets the search's
+    strategies in every mode, the naive baseline's included.
+    """
     task = get_task(task)
+    options = {} if strategies is None else {"strategies": tuple(strategies)}
     row = {"task": task.name, "kind": task.kind, "mode": mode, "concept": task.concept}
     start = time.perf_counter()
     if mode in ("exact", "noisy"):
@@ -51,7 +55,7 @@ def run_task(task, mode="exact", budget=60.0, seed=0, n_points=1000, n_samples=2
         G = G / np.linalg.norm(G, axis=1, keepdims=True)
         if mode == "noisy":
             G = G + NOISE * rng.normal(size=G.shape)
-        reg = _regressor(budget, seed).fit(pd.DataFrame(X, columns=task.variables), G)
+        reg = _regressor(budget, seed, **options).fit(pd.DataFrame(X, columns=task.variables), G)
         expr, level, tol = reg.sympy(), None, (1e-8 if mode == "exact" else 1e-4)
         row["seconds"] = time.perf_counter() - start
     elif mode == "network":
@@ -59,7 +63,7 @@ def run_task(task, mode="exact", budget=60.0, seed=0, n_points=1000, n_samples=2
         from ..networks import SiameseEmbedder
 
         X, y, level = make_task_data(task, n_samples=n_samples, random_state=seed)
-        regressor = default_regressor().set_params(max_time=budget)
+        regressor = default_regressor().set_params(max_time=budget, **options)
         if task.kind == "latent":
             interp = GradientSymbolicInterpreter(
                 net=SiameseEmbedder(), neuron=0, regressor=regressor, random_state=seed
@@ -71,7 +75,7 @@ def run_task(task, mode="exact", budget=60.0, seed=0, n_points=1000, n_samples=2
         row["seconds"] = time.perf_counter() - start
         if task.kind == "classifier":
             row["network_accuracy"] = float(interp.net_.score(X.to_numpy(np.float32), y))
-            row.update(_naive_baseline(interp, task, level, budget, seed))
+            row.update(_naive_baseline(interp, task, level, budget, seed, options))
     else:
         raise ValueError(f"mode must be 'exact', 'noisy' or 'network', got {mode!r}")
     check = recovered(expr, task.expression, task.domain, level=level, tol=tol)
@@ -84,12 +88,12 @@ def run_task(task, mode="exact", budget=60.0, seed=0, n_points=1000, n_samples=2
     return row
 
 
-def _naive_baseline(interp, task, level, budget, seed):
+def _naive_baseline(interp, task, level, budget, seed, options):
     """Ordinary symbolic regression of the neuron's values on the same points."""
     from ..neurons import neuron_gradients
 
     values, _ = neuron_gradients(interp.module_, interp.points_, "output")
-    reg = _regressor(budget, seed).fit(pd.DataFrame(interp.points_, columns=task.variables), values)
+    reg = _regressor(budget, seed, **options).fit(pd.DataFrame(interp.points_, columns=task.variables), values)
     check = recovered(reg.sympy(), task.expression, task.domain, level=level)
     return {"naive_recovered": bool(check), "naive_expression": str(reg.sympy())}
 
@@ -115,9 +119,11 @@ def _quietly(run, failed_row, n_threads=None):
         torch.set_num_threads(threads)
 
 
-def _run_quietly(name, mode, budget, seed, n_samples, n_points, n_threads=None):
+def _run_quietly(name, mode, budget, seed, n_samples, n_points, strategies=None, n_threads=None):
     row = _quietly(
-        lambda: run_task(name, mode, budget=budget, seed=seed, n_points=n_points, n_samples=n_samples),
+        lambda: run_task(
+            name, mode, budget=budget, seed=seed, n_points=n_points, n_samples=n_samples, strategies=strategies
+        ),
         {"task": name, "mode": mode},
         n_threads,
     )
@@ -168,6 +174,7 @@ def run_benchmark(
     n_points=1000,
     n_jobs=1,
     progress=True,
+    strategies=None,
 ):
     """Run tasks x modes x seeds; returns the results DataFrame.
 
@@ -191,6 +198,10 @@ def run_benchmark(
         Runs in parallel processes (joblib); each uses one torch thread.
     progress : bool
         A progress bar over the runs (tqdm, on stderr).
+    strategies : sequence of str or None
+        The search's ``strategies`` (``None``: the regressor's default), e.g.
+        ``("linear", "ratio", "evolution", "labels")`` to measure the opt-in
+        label search.
     """
     from joblib import Parallel, delayed
     from tqdm.auto import tqdm
@@ -200,7 +211,7 @@ def run_benchmark(
     names = list_tasks(suite=suite) if not tasks else [get_task(t).name for t in tasks]
     runs = [(m, s, t) for m in modes for s in seeds for t in names]
     n_threads = 1 if n_jobs != 1 else None
-    jobs = (delayed(_run_quietly)(t, m, budget, s, n_samples, n_points, n_threads) for m, s, t in runs)
+    jobs = (delayed(_run_quietly)(t, m, budget, s, n_samples, n_points, strategies, n_threads) for m, s, t in runs)
     bar = tqdm(total=len(runs), disable=not progress, file=sys.stderr, desc="benchmark")
     rows = []
     for row in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
@@ -310,6 +321,12 @@ def main(argv=None):
     parser.add_argument("--n-samples", type=int, default=2000, help="network training samples (network mode)")
     parser.add_argument("--n-points", type=int, default=1000, help="points of the analytic modes")
     parser.add_argument("--n-jobs", type=int, default=1, help="runs in parallel processes")
+    parser.add_argument(
+        "--strategies",
+        nargs="+",
+        choices=list(_STRATEGIES),
+        help="the search's strategies (default: the regressor's own), e.g. 'linear ratio evolution labels'",
+    )
     parser.add_argument("--json", help="also write the rows as JSON to this file")
     parser.add_argument("--markdown", help="also write the table as Markdown to this file")
     args = parser.parse_args(argv)
@@ -325,6 +342,7 @@ def main(argv=None):
             n_samples=args.n_samples,
             n_points=args.n_points,
             n_jobs=args.n_jobs,
+            strategies=args.strategies,
         )
     table = format_table(df)
     matrix = format_seed_matrix(df)

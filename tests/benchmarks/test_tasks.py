@@ -117,3 +117,21 @@ def test_runner_reports_rates_over_seeds():
     assert df["seed"].tolist() == [0, 1] and df["recovered"].all()
     assert "seed 0: 1/1, seed 1: 1/1; rate 100.0% +- 0.0%" in summary_line(df, "exact")
     assert "| I.12.1 | exact | `Nn*mu` | yes | yes |" in format_seed_matrix(df)
+
+
+def test_runner_passes_the_strategies_to_every_search(monkeypatch, tmp_path):
+    from sksymgrad.benchmarks import runner
+
+    seen = []
+    regressor = runner._regressor
+
+    def recording(budget, random_state, **kw):
+        seen.append(kw.get("strategies"))
+        return regressor(budget, random_state, **kw)
+
+    monkeypatch.setattr(runner, "_regressor", recording)
+    runner.main(["--tasks", "circle", "--strategies", "linear", "--json", str(tmp_path / "rows.json")])
+    runner.main(["--tasks", "circle"])
+    assert seen == [("linear",), None]
+    with pytest.raises(SystemExit):
+        runner.main(["--tasks", "circle", "--strategies", "gradient"])
