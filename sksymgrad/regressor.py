@@ -47,8 +47,6 @@ from .utils.validation import (
 __all__ = ["SymbolicGradientRegressor"]
 
 _STRATEGIES = ("linear", "ratio", "evolution", "labels")
-#: The label search is opt-in until its time is measured beside the default's (docs/method.md).
-_DEFAULT_STRATEGIES = ("linear", "ratio", "evolution")
 _SELECTIONS = ("auto", "members", "best", "knee", "accuracy", "score")
 
 
@@ -84,12 +82,12 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         ``'auto'``: 4 in problems of up to four features (a quartic
         potential, ``(x**2 + y**2)**2``), 3 above, where the quartic terms
         would outnumber the rest of the library.
-    strategies : tuple of str, default=("linear", "ratio", "evolution")
+    strategies : tuple of str, default=("linear", "ratio", "evolution", "labels")
         Which strategies run, fastest first; each later one only runs when
         the earlier ones found no fit below ``early_stop_loss``. ``'ratio'``
         (gradient objective, up to five features): ``A / B`` with ``A`` a sum
         of library terms and ``B`` a term or a sum or difference of two.
-        ``'labels'`` (opt-in; runs only with ``labels`` in ``fit``): an
+        ``'labels'`` (runs only with ``labels`` in ``fit``): an
         evolution from the front that scores trees by the labels they
         misclassify (:func:`~sksymgrad.search.engine.label_candidates`); it
         finds concepts the networks' directions hide (docs/method.md, "What
@@ -238,7 +236,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         maxsize=20,
         max_terms=6,
         max_degree="auto",
-        strategies=_DEFAULT_STRATEGIES,
+        strategies=_STRATEGIES,
         niterations=20,
         populations=4,
         population_size=40,

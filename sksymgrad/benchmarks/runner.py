@@ -200,8 +200,8 @@ def run_benchmark(
         A progress bar over the runs (tqdm, on stderr).
     strategies : sequence of str or None
         The search's ``strategies`` (``None``: the regressor's default), e.g.
-        ``("linear", "ratio", "evolution", "labels")`` to measure the opt-in
-        label search.
+        ``("linear", "ratio", "evolution")`` to measure the search without
+        the label search.
     """
     from joblib import Parallel, delayed
     from tqdm.auto import tqdm
@@ -325,7 +325,7 @@ def main(argv=None):
         "--strategies",
         nargs="+",
         choices=list(_STRATEGIES),
-        help="the search's strategies (default: the regressor's own), e.g. 'linear ratio evolution labels'",
+        help="the search's strategies (default: the regressor's own), e.g. 'linear ratio evolution' (no label search)",
     )
     parser.add_argument("--json", help="also write the rows as JSON to this file")
     parser.add_argument("--markdown", help="also write the table as Markdown to this file")
