@@ -31,7 +31,7 @@ grid = {
     "interp__net__hidden_units": [(16,), (64, 64)],
 }
 if SMALL:
-    pipe.set_params(interp__net__max_epochs=20, interp__regressor__max_time=5)
+    pipe.set_params(interp__net__max_epochs=20, interp__regressor__max_time=5, interp__regressor__niterations=5)
 search = GridSearchCV(pipe, grid, cv=2).fit(X, y)
 
 results = pd.DataFrame(search.cv_results_)[["params", "mean_test_score"]]
