@@ -1,8 +1,11 @@
+import os
 import warnings
 
 import numpy as np
 import pytest
 import sympy
+import torch
+from threadpoolctl import threadpool_limits
 
 from sksymgrad.benchmarks import get_task
 
@@ -17,6 +20,17 @@ def analytic_gradients(task_name, n=1000, noise=0.0, seed=0):
     if noise:
         G = G + noise * rng.normal(size=G.shape)
     return task, X, G
+
+
+def pytest_configure(config):
+    # Under pytest-xdist each worker has a core of its own: one thread per worker
+    # (BLAS, OpenMP, torch, and the example scripts' subprocesses) keeps the
+    # workers from competing for the cores and slowing each other's searches.
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[name] = "1"
+        threadpool_limits(1)
+        torch.set_num_threads(1)
 
 
 @pytest.fixture(autouse=True)
