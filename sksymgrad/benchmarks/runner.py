@@ -58,6 +58,7 @@ def run_task(task, mode="exact", budget=60.0, seed=0, n_points=1000, n_samples=2
         reg = _regressor(budget, seed, **options).fit(pd.DataFrame(X, columns=task.variables), G)
         expr, level, tol = reg.sympy(), None, (1e-8 if mode == "exact" else 1e-4)
         row["seconds"] = time.perf_counter() - start
+        row.update(_search_effort(reg))
     elif mode == "network":
         from ..interpreter import GradientSymbolicInterpreter, default_regressor
         from ..networks import SiameseEmbedder
@@ -73,6 +74,7 @@ def run_task(task, mode="exact", budget=60.0, seed=0, n_points=1000, n_samples=2
         interp.fit(X, y)
         expr, tol = interp.sympy(), 1e-4
         row["seconds"] = time.perf_counter() - start
+        row.update(_search_effort(interp.interpret().regressor))
         if task.kind == "classifier":
             row["network_accuracy"] = float(interp.net_.score(X.to_numpy(np.float32), y))
             row.update(_naive_baseline(interp, task, level, budget, seed, options))
@@ -86,6 +88,15 @@ def run_task(task, mode="exact", budget=60.0, seed=0, n_points=1000, n_samples=2
         mean_error=check.mean_error,
     )
     return row
+
+
+def _search_effort(reg):
+    """The search's share of a run's seconds, and whether ``max_time`` cut it short.
+
+    A run stopped by the budget depends on the machine's speed; the rest
+    (training, gradients) is ``seconds - search_seconds``.
+    """
+    return {"search_seconds": float(sum(h["seconds"] for h in reg.history_)), "timed_out": bool(reg.timed_out_)}
 
 
 def _naive_baseline(interp, task, level, budget, seed, options):
@@ -289,6 +300,8 @@ def summary_line(df, mode):
     """``mode: k/n recovered ...``; with several seeds, the count per seed and its mean and spread."""
     secs = df["seconds"].dropna() if "seconds" in df else pd.Series(dtype=float)
     text = f"{mode}: {_rate(df, 'recovered')}, median {secs.median():.2f} s, max {secs.max():.2f} s"
+    if "timed_out" in df and df["timed_out"].notna().any():
+        text += f"; {int(df['timed_out'].fillna(False).astype(bool).sum())} search(es) stopped at the budget"
     if "naive_recovered" in df and df["naive_recovered"].notna().any():
         text += f"; naive value regression {_rate(df[df['naive_recovered'].notna()], 'naive_recovered')}"
     return text

@@ -68,6 +68,16 @@ def test_runner_smoke_two_tasks():
     assert df["recovered"].all(), df
     table = format_table(df)
     assert "exact: 2/2 recovered" in table and "noisy: 2/2 recovered" in table
+    assert (df["search_seconds"] <= df["seconds"]).all() and not df["timed_out"].any()
+    assert "0 search(es) stopped at the budget" in table
+
+
+def test_runner_reports_the_searches_the_budget_cut_short():
+    from sksymgrad.benchmarks.runner import summary_line
+
+    df = run_benchmark(["I.44.4"], modes=("exact",), suite="feynman", budget=0.05, progress=False)
+    assert df["timed_out"].all()
+    assert "1 search(es) stopped at the budget" in summary_line(df, "exact")
 
 
 def test_siamese_latent_is_monotone_in_the_invariant():
