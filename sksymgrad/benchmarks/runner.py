@@ -301,7 +301,7 @@ def summary_line(df, mode):
     secs = df["seconds"].dropna() if "seconds" in df else pd.Series(dtype=float)
     text = f"{mode}: {_rate(df, 'recovered')}, median {secs.median():.2f} s, max {secs.max():.2f} s"
     if "timed_out" in df and df["timed_out"].notna().any():
-        text += f"; {int(df['timed_out'].fillna(False).astype(bool).sum())} search(es) stopped at the budget"
+        text += f"; {int(df['timed_out'].eq(True).sum())} search(es) stopped at the budget"
     if "naive_recovered" in df and df["naive_recovered"].notna().any():
         text += f"; naive value regression {_rate(df[df['naive_recovered'].notna()], 'naive_recovered')}"
     return text

@@ -7,8 +7,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils.devices import module_device, resolve_device
 from ..utils.random import torch_seed_context
-from .loading import batch_loader
-from .mlp import StandardizeInputs, network_param_errors, progress_callbacks
+from .mlp import TRAINING_LOOP, StandardizeInputs, network_param_errors, progress_callbacks
 
 __all__ = ["EmbedderMixin", "train_skorch_net"]
 
@@ -24,11 +23,6 @@ def train_skorch_net(X, y, random_state, *, patience, verbose, device="auto", **
 
     progress, skorch_verbose = progress_callbacks(verbose)
     net = NeuralNet(
-        optimizer=torch.optim.Adam,
-        optimizer__foreach=True,  # as MLPNet: the same steps, fewer ops
-        iterator_train=batch_loader,
-        iterator_valid=batch_loader,
-        iterator_train__shuffle=True,
         train_split=None,
         callbacks=[
             ("standardize", StandardizeInputs()),
@@ -37,6 +31,7 @@ def train_skorch_net(X, y, random_state, *, patience, verbose, device="auto", **
         + progress,
         verbose=skorch_verbose,
         device=resolve_device(device),
+        **TRAINING_LOOP,
         **params,
     )
     with torch_seed_context(check_random_state(random_state).randint(2**31)):
