@@ -41,6 +41,10 @@ from .utils.validation import (
 __all__ = ["GradientSymbolicInterpreter"]
 
 _WEIGHTINGS = ("auto", "uniform", "boundary")
+#: Most training points whose labels check a binary classifier's formulas (a random subset beyond):
+#: each formula is evaluated and refitted on all of them, and a look-alike that misclassifies a few
+#: in a thousand is already set apart by this many.
+MAX_LABEL_POINTS = 10_000
 
 
 def default_regressor():
@@ -151,11 +155,16 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
     regressor_ : SymbolicGradientRegressor
         Unfitted template cloned for each neuron.
     points_ : ndarray of shape (n_points, n_features)
-    point_labels_ : ndarray of shape (n_points,) or None
-        A binary classifier's labels of :attr:`points_` (else ``None``),
-        passed to the decision function's search as ``label_points`` and
-        ``labels`` (see :meth:`SymbolicGradientRegressor.fit`): the formulas
-        are read as classifiers of these points.
+    label_points_ : ndarray of shape (n_labelled, n_features) or None
+        A binary classifier's training points (else ``None``): all of them,
+        or a random :data:`MAX_LABEL_POINTS` where there are more.
+    point_labels_ : ndarray of shape (n_labelled,) or None
+        Their labels, passed with them to the decision function's search as
+        ``label_points`` and ``labels`` (see
+        :meth:`SymbolicGradientRegressor.fit`): the formulas are read as
+        classifiers of these points. Every label is evidence (a look-alike
+        misclassifies only the few points between its boundary and the
+        concept's), so the check uses all of them, not only :attr:`points_`.
     n_points_on_faces_ : dict
         Address -> how many points moved onto the decision surface were left
         out because they ended on a face of the data's box (``points`` on
@@ -306,9 +315,13 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         self.n_classes_ = n_classes(self.net_) or _binary_logit_classes(self.net, self.n_outputs_, y)
         if self.network_score_ is None and self.n_classes_ == 2 and y is not None:
             self.network_score_ = check_decision_quality(self._neuron_module(parse_neuron("output")), X, y)
-        idx = np.sort(check_random_state(point_seed).choice(len(X), min(len(X), self.n_points), replace=False))
+        point_rng = check_random_state(point_seed)
+        idx = np.sort(point_rng.choice(len(X), min(len(X), self.n_points), replace=False))
         self.points_ = X[idx]
-        self.point_labels_ = y[idx] if self.n_classes_ == 2 and y is not None else None
+        self.label_points_, self.point_labels_ = None, None
+        if self.n_classes_ == 2 and y is not None:
+            labelled = np.sort(point_rng.choice(len(X), min(len(X), MAX_LABEL_POINTS), replace=False))
+            self.label_points_, self.point_labels_ = X[labelled], y[labelled]
         if self.regressor is None:
             self.regressor_ = default_regressor()
         else:
@@ -457,7 +470,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
         decision = address.module is None and (address.unit is None or self.n_outputs_ == 1)
         if not decision or getattr(self, "point_labels_", None) is None:
             return None
-        return self.points_, self.point_labels_
+        return self.label_points_, self.point_labels_
 
     def _neuron_data(self, address):
         """Points, input gradients, point weights and member gradients of one neuron (the torch part).

@@ -54,11 +54,13 @@ def test_classifier_concept_is_recovered_in_column_names(fitted, circle):
     assert 0.5 < result.stability <= 1 and 0 < result.noise_level < 0.1
     assert "stability" in str(result) and "networks" in result._repr_html_()
     assert result.equations["stability"].sum() == pytest.approx(1.0)
-    # a binary classifier: the formulas are checked against the labels of the points
-    assert fitted.point_labels_.shape == (len(fitted.points_),)
+    # a binary classifier: the formulas are checked against the labels of all its training points,
+    # not only the 600 the gradients are taken at
+    assert fitted.label_points_.shape == X.shape and len(fitted.points_) == 600
+    np.testing.assert_array_equal(fitted.point_labels_, y)
     selected = result.equations.loc[result.equations["equation"] == str(result.expression), "label_errors"]
-    assert selected.item() == result.label_errors <= 0.02 * len(fitted.points_)
-    assert result.n_labelled == len(fitted.points_) and f"of {result.n_labelled} labelled points" in str(result)
+    assert selected.item() == result.label_errors <= 0.02 * len(X)
+    assert result.n_labelled == len(X) and f"of {result.n_labelled} labelled points" in str(result)
 
 
 def test_transform_score_predict(fitted, circle):

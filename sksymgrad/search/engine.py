@@ -536,6 +536,9 @@ def run_search(
 #: label evaluation is one pass of values (no gradients); measured on recorded ensembles, the concept
 #: came out after about 100 generations where 20 left it out (docs/method.md, "What the labels know").
 LABEL_GENERATIONS = 5
+#: Labelled points the label search scores its trees on (a fixed random subset): it only ranks
+#: candidates for the front; the check that judges them reads every labelled point.
+LABEL_EVAL_POINTS = 2000
 
 
 def label_candidates(seeds, labelled, ops, settings, random_state=None, deadline=None):
@@ -575,7 +578,7 @@ def label_candidates(seeds, labelled, ops, settings, random_state=None, deadline
         populations=settings.populations,
         population_size=settings.population_size,
         parsimony=settings.parsimony,
-        n_eval_points=n,
+        n_eval_points=min(n, LABEL_EVAL_POINTS),
         rounding_rtol=settings.rounding_rtol,
         seeds=[labelled.refit(tree) for tree in seeds],
     )
