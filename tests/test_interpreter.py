@@ -13,6 +13,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from sksymgrad import GradientSymbolicInterpreter
+from sksymgrad import interpreter as interpreter_module
 from sksymgrad.benchmarks import get_task, make_task_data, recovered
 from sksymgrad.exceptions import DeadNeuronError, NeuronNotFoundError
 from sksymgrad.interpreter import default_regressor
@@ -208,6 +209,18 @@ def test_prefit_frozen_net_and_plain_module(circle):
     assert plain.sympy() == frozen.sympy()
     single = plain.neurons_["output"]
     assert single.n_networks == 1 and single.stability is None and "not measured" in str(single)
+
+
+def test_labels_beyond_max_label_points_are_a_random_subset_of_the_training_points(fitted, circle, monkeypatch):
+    X, y, _ = circle
+    monkeypatch.setattr(interpreter_module, "MAX_LABEL_POINTS", 300)
+    net = MLPNet(max_epochs=20, random_state=0).fit(X.to_numpy(), y)
+    capped = fast_interpreter(net=FrozenEstimator(net), regressor__max_time=2).fit(X, y)
+    assert capped.label_points_.shape == (300, 2) and capped.neurons_["output"].n_labelled == 300
+    label_of = {tuple(row): label for row, label in zip(X.to_numpy(), np.asarray(y))}
+    assert len({tuple(p) for p in capped.label_points_}) == 300
+    assert all(label_of[tuple(p)] == label for p, label in zip(capped.label_points_, capped.point_labels_))
+    np.testing.assert_array_equal(capped.points_, fitted.points_)  # drawn first, as without the cap
 
 
 def test_ordinal_multiclass_uses_the_expected_class_index():

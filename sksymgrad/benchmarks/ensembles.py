@@ -43,7 +43,7 @@ def record_ensemble(task, seed=0, n_samples=4000, n_points=600, interpreter=None
         ``level`` (the concept's median, the decision level),
         ``network_accuracy`` (held-out accuracy of the ensemble),
         ``label_points`` (n_labelled, d) and ``labels`` (n_labelled,): the
-        interpreter's :attr:`point_labels_` and their points, which it passes
+        interpreter's :attr:`label_points_` and :attr:`point_labels_`, which it passes
         to the decision function's search (``SymbolicGradientRegressor.fit(...,
         label_points=, labels=)``).
     """
@@ -72,7 +72,7 @@ def record_ensemble(task, seed=0, n_samples=4000, n_points=600, interpreter=None
         "members": members[:, keep],
         "level": float(level),
         "network_accuracy": float(getattr(interp, "network_score_", np.nan)),
-        "label_points": interp.points_,
+        "label_points": interp.label_points_,
         "labels": interp.point_labels_,
     }
 
