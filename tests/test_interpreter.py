@@ -215,7 +215,7 @@ def test_labels_beyond_max_label_points_are_a_random_subset_of_the_training_poin
     X, y, _ = circle
     monkeypatch.setattr(interpreter_module, "MAX_LABEL_POINTS", 300)
     net = MLPNet(max_epochs=20, random_state=0).fit(X.to_numpy(), y)
-    capped = fast_interpreter(net=FrozenEstimator(net), regressor__max_time=2).fit(X, y)
+    capped = fast_interpreter(net=FrozenEstimator(net)).set_params(regressor__max_time=2).fit(X, y)
     assert capped.label_points_.shape == (300, 2) and capped.neurons_["output"].n_labelled == 300
     label_of = {tuple(row): label for row, label in zip(X.to_numpy(), np.asarray(y))}
     assert len({tuple(p) for p in capped.label_points_}) == 300

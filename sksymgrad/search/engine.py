@@ -548,7 +548,8 @@ def label_candidates(seeds, labelled, ops, settings, random_state=None, deadline
     networks' error; the labels do not (:mod:`~sksymgrad.search.labels`).
     This evolution starts from the direction search's front (constants
     refitted to the labels) and scores each tree by the labelled points it
-    misclassifies at its best threshold, for :data:`LABEL_GENERATIONS` times
+    misclassifies at its best threshold (a random :data:`LABEL_EVAL_POINTS`
+    of them), for :data:`LABEL_GENERATIONS` times
     ``settings.niterations`` generations. Its trees are candidates like any
     other: they join the front of direction loss and of label errors, and
     the selection judges them with the rest.
