@@ -42,8 +42,8 @@ __all__ = ["GradientSymbolicInterpreter"]
 
 _WEIGHTINGS = ("auto", "uniform", "boundary")
 #: Most training points whose labels check a binary classifier's formulas (a random subset beyond):
-#: each formula is evaluated and refitted on all of them, and a look-alike that misclassifies a few
-#: in a thousand is already set apart by this many.
+#: each formula is evaluated on all of them, and a look-alike that misclassifies a few in a thousand
+#: is already set apart by this many (docs/method.md, "Every label is evidence").
 MAX_LABEL_POINTS = 10_000
 
 
