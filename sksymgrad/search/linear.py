@@ -59,6 +59,14 @@ def _smallest_generalized_eigvec(Ma, Mt):
     return c / np.linalg.norm(c, axis=1, keepdims=True)
 
 
+def _weighted_gram(p, w):
+    """``sum_n w[n, P] p[n, P] p[n, P]^T`` (P, s, s) of projections ``p`` (n, P, s, k), as one batched matmul."""
+    n, P, s, k = p.shape
+    a = np.moveaxis(p, 0, 2).reshape(P, s, n * k)
+    b = np.moveaxis(p * w[:, :, None, None], 0, 2).reshape(P, s, n * k)
+    return b @ a.swapaxes(-1, -2)
+
+
 class DirectionProblem:
     """Term-gradient data for the gradient-direction objective.
 
@@ -102,10 +110,10 @@ class DirectionProblem:
             TS = np.moveaxis(T[:, :, subsets], 1, 3)  # (n, P, s, d)
             Gt = TS @ TS.swapaxes(-1, -2)
             p = np.einsum("ndk,npsd->npsk", self.N if rows is None else self.N[rows], TS)
-        if p.shape[-1] == 1:  # one direction: an outer product, much cheaper than the einsum
-            Ga = Gt - p[..., :, 0, None] * p[..., None, :, 0]  # T^T (I - n n^T) T
-        else:
-            Ga = Gt - np.einsum("npsk,nptk->npst", p, p)  # T^T (I - N N^T) T
+        n, P, s = Gt.shape[:3]
+        # Per-point Grams flattened to (n, P, s*s): every sum over points below is then one batched dot
+        # product (np.einsum over a (s, s) pair of output axes is an order of magnitude slower).
+        Gt_flat = Gt.reshape(n, P, s * s)
         w0 = self.weights if rows is None else self.weights[rows]
         w0 = w0 / w0.sum()
         q = np.trace(Gt, axis1=-2, axis2=-1)  # (n, P): start with equal weight per point
@@ -121,10 +129,10 @@ class DirectionProblem:
             if self.trim > 0 and it >= max(n_iter, 1):
                 w = trim_weights(sin2_of(c, q), w0, self.trim)
             wt = w / np.maximum(q, _FLOOR * q.mean(axis=0) + 1e-300)
-            Mt = np.einsum("np,npst->pst", wt, Gt)
-            Ma = np.einsum("np,npst->pst", wt, Ga)
+            Mt = np.einsum("np,npk->pk", wt, Gt_flat).reshape(P, s, s)
+            Ma = Mt - _weighted_gram(p, wt)  # sum_i w_i T_i^T (I - N_i N_i^T) T_i
             c = _smallest_generalized_eigvec(Ma, Mt)
-            q = np.einsum("npt,pt->np", np.einsum("npst,ps->npt", Gt, c), c)
+            q = np.einsum("npk,pk->np", Gt_flat, (c[:, :, None] * c[:, None, :]).reshape(P, s * s))
         sin2 = sin2_of(c, q)
         w = trim_weights(sin2, w0, self.trim)
         losses = np.einsum("np,np->p", _pointwise_from_sin2(sin2), w) / w.sum(axis=0)
