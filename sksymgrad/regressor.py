@@ -108,10 +108,10 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         worse than the best formula (see :mod:`sksymgrad.search.selection`);
         coefficients are rounded only where that t-test allows. With labels
         (``label_points`` in ``fit``), a simpler formula that misclassifies no
-        more of them replaces that choice when its loss is within the
-        networks' noise at the 1 % level (``LABELLED_NOISE_TOLERANCE``, 6,
-        times that loss): the members share part of their error, the labels
-        do not. ``'auto'``: ``'members'`` when member gradients are
+        more of them replaces that choice when its loss exceeds the choice's
+        by no more than the networks' noise at the 1 % level
+        (``LABELLED_NOISE_TOLERANCE``, 6, times that loss): the members share
+        part of their error, the labels do not. ``'auto'``: ``'members'`` when member gradients are
         given, else ``'best'``. The others are PySR's rules and ``'knee'``
         (see :func:`~sksymgrad.search.pareto.select_equation`).
     selection_window : float, default=1.5

@@ -16,8 +16,9 @@ The members share part of their error (they learnt from the same labels),
 so a longer formula can fit it and look significantly better to every
 member. Where the labels the networks learnt from are known, they are a
 second witness that error does not enter: a simpler formula is preferred to
-the choice when it misclassifies no more labels and its loss is within the
-networks' noise at the 1 % level (``LABELLED_NOISE_TOLERANCE * tau``).
+the choice when it misclassifies no more labels and its loss exceeds the
+choice's by no more than the networks' noise at the 1 % level
+(``LABELLED_NOISE_TOLERANCE * tau``).
 """
 
 import numpy as np
@@ -46,7 +47,8 @@ __all__ = [
 NOISE_TOLERANCE = 4.0
 
 #: The same ratio at the 99th percentile, over the recorded ensembles of seeds 0 and 1
-#: (5.7 over 112; docs/method.md): how far a formula the labels find no worse may be.
+#: (5.7 over 112; docs/method.md): how much more than the choice a simpler formula the labels
+#: find no worse may lose against the members.
 LABELLED_NOISE_TOLERANCE = 6.0
 
 
@@ -199,9 +201,9 @@ def select_by_members(
     With ``label_errors`` (labels each row misclassifies), ties go first to
     the row that misclassifies fewer labels, and (given ``tau``) a simpler
     ``eligible`` row replaces the choice when it misclassifies no more labels
-    and its mean loss is at most ``labelled_tolerance * tau``: the members'
-    shared error can make a longer formula significantly better for every
-    member, the labels do not see that error.
+    and its mean loss exceeds the choice's by at most ``labelled_tolerance *
+    tau``: the members' shared error can make a longer formula significantly
+    better for every member, the labels do not see that error.
 
     Examples
     --------
@@ -227,7 +229,7 @@ def select_by_members(
         allowed
         & (np.asarray(complexities) < complexities[chosen])
         & (errors <= errors[chosen])
-        & (mean <= labelled_tolerance * tau)
+        & (mean - mean[chosen] <= labelled_tolerance * tau)
     )
     return simplest(simpler) if len(simpler) else chosen
 
