@@ -34,8 +34,7 @@ def test_exact_directions_are_fitted_to_round_off_with_their_coefficients(k):
     g = T[..., [2, 5]] @ np.array([1.0, -0.25])
     target = g / np.linalg.norm(g, axis=1, keepdims=True)
     if k == 2:  # a plane per point that holds the gradient
-        other = np.linalg.qr(np.stack([target, N[..., 1]], axis=-1))[0]
-        target = other
+        target = np.linalg.qr(np.stack([target, N[..., 1]], axis=-1))[0]
     problem = DirectionProblem(T, target, np.ones(len(T)), trim=0.1)
     coefs, losses = fit_batched(problem, [(2, 5), (2, 6), (1, 5)], None, n_iter=3)
     assert losses[0] < 1e-12
