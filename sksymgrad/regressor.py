@@ -112,8 +112,9 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         by no more than the networks' noise at the 1 % level
         (``LABELLED_NOISE_TOLERANCE``, 6, times that loss): the members share
         part of their error, the labels do not. ``'auto'``: ``'members'``
-        when member gradients are given, else ``'best'``. The others are PySR's rules and ``'knee'``
-        (see :func:`~sksymgrad.search.pareto.select_equation`).
+        when member gradients are given, else ``'best'``. The others are
+        PySR's rules and ``'knee'`` (see
+        :func:`~sksymgrad.search.pareto.select_equation`).
     selection_window : float, default=1.5
         ``'best'`` and ``'knee'`` choose among equations whose loss is within
         this factor of the lowest (PySR's 1.5).

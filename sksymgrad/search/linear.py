@@ -59,12 +59,22 @@ def _smallest_generalized_eigvec(Ma, Mt):
     return c / np.linalg.norm(c, axis=1, keepdims=True)
 
 
-def _weighted_gram(p, w):
-    """``sum_n w[n, P] p[n, P] p[n, P]^T`` (P, s, s) of projections ``p`` (n, P, s, k), as one batched matmul."""
+def _weighted_gram(columns, w):
+    """``sum_n w[n, P] p[n, P] p[n, P]^T`` (P, s, s) as one batched matmul.
+
+    ``columns`` are the projections ``p`` (n, P, s, k) laid out once as
+    (P, s, n*k) (:func:`_projection_columns`); only the weights change
+    between the fit's iterations.
+    """
+    k = columns.shape[-1] // w.shape[0]
+    weighted = columns * np.repeat(w.T, k, axis=1)[:, None, :]
+    return weighted @ columns.swapaxes(-1, -2)
+
+
+def _projection_columns(p):
+    """Projections ``p`` (n, P, s, k) as (P, s, n*k): per subset, one column per point and direction."""
     n, P, s, k = p.shape
-    a = np.moveaxis(p, 0, 2).reshape(P, s, n * k)
-    b = np.moveaxis(p * w[:, :, None, None], 0, 2).reshape(P, s, n * k)
-    return b @ a.swapaxes(-1, -2)
+    return np.moveaxis(p, 0, 2).reshape(P, s, n * k)
 
 
 class DirectionProblem:
@@ -114,6 +124,7 @@ class DirectionProblem:
         # Per-point Grams flattened to (n, P, s*s): every sum over points below is then one batched dot
         # product (np.einsum over a (s, s) pair of output axes is an order of magnitude slower).
         Gt_flat = Gt.reshape(n, P, s * s)
+        p_columns = _projection_columns(p)
         w0 = self.weights if rows is None else self.weights[rows]
         w0 = w0 / w0.sum()
         q = np.trace(Gt, axis1=-2, axis2=-1)  # (n, P): start with equal weight per point
@@ -130,7 +141,7 @@ class DirectionProblem:
                 w = trim_weights(sin2_of(c, q), w0, self.trim)
             wt = w / np.maximum(q, _FLOOR * q.mean(axis=0) + 1e-300)
             Mt = np.einsum("np,npk->pk", wt, Gt_flat).reshape(P, s, s)
-            Ma = Mt - _weighted_gram(p, wt)  # sum_i w_i T_i^T (I - N_i N_i^T) T_i
+            Ma = Mt - _weighted_gram(p_columns, wt)  # sum_i w_i T_i^T (I - N_i N_i^T) T_i
             c = _smallest_generalized_eigvec(Ma, Mt)
             q = np.einsum("npk,pk->np", Gt_flat, (c[:, :, None] * c[:, None, :]).reshape(P, s * s))
         sin2 = sin2_of(c, q)
