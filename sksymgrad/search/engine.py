@@ -7,9 +7,11 @@ from itertools import combinations
 import numpy as np
 import scipy.linalg.lapack
 import sympy
+from scipy.spatial import cKDTree
 
 from .evolution import EvolutionConfig, evolve
 from .expressions import complexity, constants_of, evaluate, evaluate_value, to_sympy
+from .labels import count_misclassified_columns
 from .library import build_term_library, monomials
 from .linear import DirectionProblem, ValueProblem, beam_search, fit_batched, round_coefficients, term_matrix
 from .pareto import equations_frame, pareto_front
@@ -298,6 +300,62 @@ RATIO_DENOMINATORS = 3
 #: Up to this many variables numerators also get the quartic monomials (the square of a quadratic,
 #: as in ``(t - q*r)**2/(1 - q**2)``, the square of a Lorentz transformation).
 RATIO_QUARTIC_FEATURES = 3
+#: Denominators the labels pick (:func:`_label_denominators`), searched beside the screen's.
+RATIO_LABEL_DENOMINATORS = 2
+#: The labels the denominators are ranked on: those nearest the decision surface.
+LABEL_SCREEN_POINTS = 500
+
+
+def _label_denominators(terms, denominators, X, labelled, ops, powers, count):
+    """The ``count`` denominators ``B**p`` under which one library term best separates the labels.
+
+    The direction screen of :func:`_ratio_candidates` fits every numerator
+    term at once, so through networks it cannot rank: every denominator
+    fits their directions to within their error. The labels carry no
+    network error, and a quotient ``t/B**p`` with a single term ``t`` has
+    no coefficient to fit, so each candidate costs one sort: the
+    denominators are ranked by the fewest labels that one such quotient
+    misclassifies at its best threshold, ties going to the simpler. The
+    labels counted are the :data:`LABEL_SCREEN_POINTS` nearest the surface
+    points ``X`` (standardised distance), where candidate boundaries differ.
+    ``p = 1/2`` reaches the level sets of ``t/sqrt(B)``
+    (``m*c**3/sqrt(c**2 - v**2)``, a relativistic factor), which no ratio
+    of sums has.
+
+    Returns
+    -------
+    list of (index, coefs, power)
+        Denominator ``B = sum(coefs * terms[index])``, positive on the
+        labelled points where ``power != 1``.
+    """
+    scale = labelled.points.std(axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
+    distance, _ = cKDTree(X / scale).query(labelled.points / scale)
+    at = np.argsort(distance, kind="stable")[:LABEL_SCREEN_POINTS]
+    points, labels = labelled.points[at], labelled.labels[at]
+    with np.errstate(all="ignore"):
+        values = np.column_stack([np.broadcast_to(evaluate_value(t, points, ops), (len(at),)) for t in terms])
+    ranked = []
+    for index, coefs in denominators:
+        B = values[:, index] @ np.asarray(coefs)
+        if not np.all(np.isfinite(B)) or _crosses_zero(B):
+            continue
+        oriented = tuple(float(c) for c in np.sign(B[0]) * np.asarray(coefs))
+        for power in powers:
+            with np.errstate(all="ignore"):
+                errors = count_misclassified_columns(values / np.abs(B)[:, None] ** power, labels)
+            if power == 1:
+                errors[list(index)] = len(at)  # t_i/(t_i + t_j) has the level sets of t_j/t_i: no denominator
+            size = sum(complexity(terms[i]) for i in index) + (power != 1)
+            ranked.append((int(errors.min()), size, index, coefs if power == 1 else oriented, power))
+    ranked.sort(key=lambda r: r[:2])
+    picked = []
+    for _, _, index, coefs, power in ranked:
+        if len(picked) == count:
+            break
+        if all(index != other for other, _, _ in picked):  # t**2/B is t/sqrt(B) squared: one power each
+            picked.append((index, coefs, power))
+    return picked
 
 
 def _independent_columns(U, rtol=1e-5):
@@ -318,7 +376,7 @@ def _independent_columns(U, rtol=1e-5):
     return np.sort(pivots[:rank] - 1)
 
 
-def _ratio_candidates(X, target, weights, ops, settings, rng, deadline, log):
+def _ratio_candidates(X, target, weights, ops, settings, rng, deadline, log, labelled=None):
     """Formulas ``A / B`` with ``A`` a sum of library terms and ``B`` a term or a sum or difference of two.
 
     For a fixed denominator the direction of ``grad(A/B)`` is linear in the
@@ -333,6 +391,10 @@ def _ratio_candidates(X, target, weights, ops, settings, rng, deadline, log):
     whose variables are dimensionless, the constant 1 is a term too:
     denominators ``1 + t`` and ``1 - t`` (``1 - w**2`` with ``w = v/c``) and
     numerators ``1 + ...`` (``(1 + a**2 + b**2)/p``).
+
+    With ``labelled`` (a binary classifier's labels), the denominators the
+    labels pick are searched too (:func:`_label_denominators`), with
+    ``A/sqrt(B)`` among them.
     """
     binary = [op.name for op in settings.binary_ops]
     if "/" not in binary or "+" not in binary or "-" not in binary or "*" not in binary:
@@ -361,16 +423,19 @@ def _ratio_candidates(X, target, weights, ops, settings, rng, deadline, log):
     scale = np.ones(X.shape[1]) if settings.scale is None else settings.scale
     rows = rng.choice(len(X), size=min(len(X), 200), replace=False)
 
-    def divided(index, coefs, at=slice(None)):
-        """Gradients (n, d, K) of ``t_k / B`` in the unit-free frame."""
+    def divided(index, coefs, at=slice(None), power=1.0):
+        """Gradients (n, d, K) of ``t_k / B**power`` in the unit-free frame (up to a positive factor)."""
         B = values[at][:, index] @ np.asarray(coefs)
         gB = grads[at][:, :, index] @ np.asarray(coefs)
         V, G = values[at], grads[at]
         with np.errstate(all="ignore"):
-            U = (G * B[:, None, None] - V[:, None, :] * gB[:, :, None]) / (B * B)[:, None, None]
-        # The denominator's first term is left out: with it the numerators span B itself, whose quotient
-        # is a constant (a null direction of the eigenproblem), and A - t_i changes A/B by a constant only.
-        U[:, :, index[0]] = 0.0
+            U = (G * B[:, None, None] - power * V[:, None, :] * gB[:, :, None]) / (
+                B * B if power == 1 else B ** (power + 1)
+            )[:, None, None]
+        if power == 1:
+            # The denominator's first term is left out: with it the numerators span B itself, whose quotient
+            # is a constant (a null direction of the eigenproblem), and A - t_i changes A/B by a constant only.
+            U[:, :, index[0]] = 0.0
         return U * scale[None, :, None]
 
     screened = []
@@ -390,12 +455,17 @@ def _ratio_candidates(X, target, weights, ops, settings, rng, deadline, log):
     # Below the exact-fit level the screen's losses are ties (with all numerators at once several
     # denominators fit exactly): the simpler denominator goes first.
     screened.sort(key=lambda s: (max(s[0], settings.early_stop_loss), sum(complexity(terms[i]) for i in s[1])))
+    searched = [(index, coefs, 1.0) for _, index, coefs in screened[:RATIO_DENOMINATORS]]
+    if labelled is not None:
+        powers = (1.0, 0.5) if "sqrt" in [op.name for op in settings.unary_ops] else (1.0,)
+        picked = _label_denominators(terms, denominators, X[keep], labelled, ops, powers, RATIO_LABEL_DENOMINATORS)
+        searched += [s for s in picked if s not in searched]
     n_eff = weights.sum() ** 2 / (weights**2).sum()
     out, best_loss = [], np.inf
-    for _, index, coefs in screened[:RATIO_DENOMINATORS]:
+    for index, coefs, power in searched:
         if deadline is not None and time.monotonic() > deadline:
             break
-        U = divided(index, coefs)
+        U = divided(index, coefs, power=power)
         usable = np.all(np.isfinite(U), axis=(0, 1)) & (np.abs(U).max(axis=(0, 1)) > 0)
         numerators = [t for t, k in zip(terms, usable) if k]
         problem = DirectionProblem(U[..., usable], target, weights, trim=settings.trim)
@@ -408,6 +478,8 @@ def _ratio_candidates(X, target, weights, ops, settings, rng, deadline, log):
             deadline=deadline,
         )
         denominator = linear_tree(terms, index, coefs)
+        if power != 1:
+            denominator = ("sqrt", denominator)
         for fit in fits:
             c, loss = round_coefficients(
                 lambda c, s=fit.subset: problem.loss(s, c), fit.coefs, fit.loss, n_eff, rtol=settings.rounding_rtol
@@ -478,7 +550,7 @@ def run_search(
     ):
         t0 = time.monotonic()
         found, ratio_best = _ratio_candidates(
-            X, target, weights, ops, settings, _own_stream(random_state, 1), deadline, log
+            X, target, weights, ops, settings, _own_stream(random_state, 1), deadline, log, labelled
         )
         candidates += found
         best = min(best, ratio_best)

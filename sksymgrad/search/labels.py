@@ -35,6 +35,7 @@ __all__ = [
     "binary_labels",
     "threshold_misclassified",
     "count_misclassified",
+    "count_misclassified_columns",
     "tree_values",
     "misclassified",
     "significantly_worse",
@@ -120,6 +121,44 @@ def count_misclassified(values, labels):
         return len(values)
     _, errors_up, errors_down = _cut_errors(values[finite], np.asarray(labels)[finite])
     return int(min(errors_up.min(), errors_down.min()) + (~finite).sum())
+
+
+def count_misclassified_columns(values, labels):
+    """:func:`count_misclassified` of each column of ``values`` at once.
+
+    A column with a value that is not finite counts every point as
+    misclassified (the screens that call this skip such candidates).
+
+    Parameters
+    ----------
+    values : ndarray of shape (n, k)
+    labels : ndarray of shape (n,) of 0/1
+
+    Returns
+    -------
+    counts : ndarray of shape (k,) of int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> values = np.array([[0.1, 0.2, 0.9, 0.3, 0.15, 0.22], [1, 2, 3, 4, 5, 6]]).T
+    >>> count_misclassified_columns(values, np.array([1, 1, 0, 0, 0, 1])).tolist()
+    [1, 1]
+    """
+    values = np.asarray(values, dtype=float)
+    labels = np.asarray(labels)
+    n = len(values)
+    order = np.argsort(values, axis=0, kind="stable")
+    ys = labels[order]
+    zeros = np.zeros((1, values.shape[1]))
+    ones_below = np.concatenate([zeros, np.cumsum(ys, axis=0)])
+    zeros_above = (1 - ys).sum(axis=0) - np.concatenate([zeros, np.cumsum(1 - ys, axis=0)])
+    errors_up = ones_below + zeros_above
+    vs = np.take_along_axis(values, order, axis=0)
+    edge = np.ones((1, values.shape[1]), bool)
+    allowed = np.concatenate([edge, vs[1:] > vs[:-1], edge])  # cuts fall between distinct values only
+    best = np.where(allowed, np.minimum(errors_up, n - errors_up), n).min(axis=0)
+    return np.where(np.all(np.isfinite(values), axis=0), best, n).astype(int)
 
 
 def _cut_errors(v, y):
