@@ -15,7 +15,14 @@ from .labels import count_misclassified_columns
 from .library import build_term_library, monomials
 from .linear import DirectionProblem, ValueProblem, beam_search, fit_batched, round_coefficients, term_matrix
 from .pareto import equations_frame, pareto_front
-from .simplify import drop_negligible_terms, in_differences, one_signed_on, simplest_form, sympy_complexity
+from .simplify import (
+    drop_negligible_terms,
+    in_differences,
+    one_signed_on,
+    oriented_by_labels,
+    simplest_form,
+    sympy_complexity,
+)
 
 __all__ = ["SearchSettings", "operator_table", "run_search", "label_candidates", "linear_tree", "front_from_candidates"]
 
@@ -704,6 +711,11 @@ def front_from_candidates(candidates, symbols, ops, mode, X, target, weights, la
     rows = []
     seen = set()
     one_signed = one_signed_on(X if labelled is None else labelled.points, symbols)
+    orient = (
+        None
+        if labelled is None or mode != "gradient"
+        else oriented_by_labels(labelled.points, labelled.labels, symbols)
+    )
     for tree, loss, source in sorted(candidates, key=lambda c: c[1]):
         if not np.isfinite(loss):
             continue
@@ -714,6 +726,8 @@ def front_from_candidates(candidates, symbols, ops, mode, X, target, weights, la
                 tree = ("+", ("c", float(f"{a:.6g}")), ("*", ("c", float(f"{b:.6g}")), tree))
         expr = to_sympy(tree, symbols, ops)
         expr = simplest_form(expr, invariant=(mode == "gradient"), one_signed=one_signed)
+        if orient is not None:
+            expr = orient(expr)
         if not expr.free_symbols or expr in seen:
             continue
         seen.add(expr)

@@ -202,3 +202,55 @@ def test_the_label_search_finds_the_boundary_a_look_alike_seed_misses():
     assert any(sympy.simplify(e * x2 / (x0 * x1)).is_number for e in exprs), exprs  # the concept, up to a factor
     again = label_candidates([seed], labelled, operator_table(settings), settings, random_state=0)
     assert again == found
+
+
+def _relativistic_momentum(n_labelled=3000, n_surface=300, noise=0.02, seed=0):
+    """Surface points, noisy unit directions there, and labels of ``m*v/sqrt(1 - v**2/c**2)`` (``I.15.1``)."""
+    from sksymgrad.search.labels import LabelledPoints
+
+    task = get_task("I.15.1")
+    rng = np.random.default_rng(seed)
+    P = task.sample(n_labelled, rng)
+    f = sympy.lambdify(task.variables, task.expression)(*P.T)
+    level = np.median(f)
+    X = P[np.argsort(np.abs(f / level - 1))[:n_surface]]
+    G = task.gradients(X) * X.std(axis=0)  # the search's unit-free frame
+    G = G / np.linalg.norm(G, axis=1, keepdims=True) + noise * rng.normal(size=G.shape)
+    target = G / np.linalg.norm(G, axis=1, keepdims=True)
+    return task, X, target, LabelledPoints(P, (f > level).astype(int), OPERATORS)
+
+
+def test_the_labels_pick_the_denominator_under_a_square_root_the_directions_cannot():
+    from sksymgrad.search.engine import SearchSettings, _label_denominators, _ratio_candidates
+    from sksymgrad.search.operators import resolve_operators
+
+    task, X, target, labelled = _relativistic_momentum()
+    settings = SearchSettings(
+        binary_ops=resolve_operators(("+", "-", "*", "/"), 2),
+        unary_ops=resolve_operators(("square", "sqrt", "inv"), 1),
+        scale=X.std(axis=0),
+        trim=0.1,
+    )
+    ops = operator_table(settings)
+    m, v, c = sympy.symbols(task.variables)
+
+    def run(labels):
+        found, _ = _ratio_candidates(
+            X, target, np.ones(len(X)), ops, settings, np.random.default_rng(0), None, lambda _: None, labels
+        )
+        return [to_sympy(tree, [m, v, c], ops) for tree, _, _ in found]
+
+    with_labels = run(labelled)
+    assert any(recovered(e, task.expression, task.domain, tol=1e-8) for e in with_labels), with_labels
+    assert not any(recovered(e, task.expression, task.domain, tol=1e-8) for e in run(None))
+
+    # the pick itself, among all the denominators of two of these terms: sqrt(c**2 - v**2), positive
+    from itertools import combinations
+
+    x = [("x", k) for k in range(3)]
+    terms = x + [("square", t) for t in x] + [("*", a, b) for a, b in combinations(x, 2)]
+    terms.append(("*", ("*", x[0], x[1]), x[2]))
+    denominators = [((i,), (1.0,)) for i in range(9)]
+    denominators += [((i, j), (1.0, s)) for i, j in combinations(range(9), 2) for s in (1.0, -1.0)]
+    picked = _label_denominators(terms, denominators, X, labelled, ops, (1.0, 0.5), 2)
+    assert picked[0] == ((4, 5), (-1.0, 1.0), 0.5), picked

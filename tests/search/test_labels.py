@@ -135,3 +135,38 @@ def test_count_misclassified_is_the_number_threshold_misclassified_marks():
         labels = rng.integers(0, 2, n)
         assert count_misclassified(values, labels) == threshold_misclassified(values, labels).sum()
     assert count_misclassified(np.full(3, np.inf), np.array([0, 1, 1])) == 3
+
+
+def test_count_misclassified_columns_counts_each_column_as_count_misclassified_does():
+    from sksymgrad.search.labels import count_misclassified, count_misclassified_columns
+
+    rng = np.random.default_rng(1)
+    values = rng.integers(0, 8, (300, 6)).astype(float)  # many ties
+    values[:, 0] = rng.normal(size=300)
+    values[:, 1] = 2.0  # one value: no cut separates anything
+    values[5, 2] = np.inf  # the screens skip such a column: every point counts
+    labels = (rng.random(300) < 0.4).astype(int)
+    expected = [count_misclassified(values[:, k], labels) for k in (0, 1, 3, 4, 5)]
+    counts = count_misclassified_columns(values, labels)
+    assert counts[[0, 1, 3, 4, 5]].tolist() == expected
+    assert counts[1] == min(labels.sum(), 300 - labels.sum()) and counts[2] == 300
+
+
+@pytest.mark.parametrize("class_one_high", [True, False])
+def test_the_front_writes_a_product_of_powers_the_way_round_that_is_larger_on_class_one(class_one_high):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1, 2, (400, 3))
+    m1, m2, r = X.T
+    f = m1 * m2 / r**2
+    y = (f > np.median(f)) if class_one_high else (f < np.median(f))
+    symbols = list(sympy.symbols("m1 m2 r", positive=True))
+    G = np.column_stack([m2 / r**2, m1 / r**2, -2 * m1 * m2 / r**3])
+    target = G / np.linalg.norm(G, axis=1, keepdims=True)
+    inverse = ("/", ("square", ("x", 2)), ("*", ("x", 0), ("x", 1)))  # r**2/(m1*m2), what rounding left
+    shifted = ("+", ("x", 0), ("x", 2))  # not a product of powers: written as found
+    candidates = [(inverse, 1e-12, "linear"), (shifted, 0.1, "linear")]
+    plain = front_from_candidates(candidates, symbols, OPERATORS, "gradient", X, target, np.ones(400))
+    assert plain["equation"].tolist() == ["m1 + r", "r**2/(m1*m2)"]
+    labelled = LabelledPoints(X, y.astype(int), OPERATORS)
+    front = front_from_candidates(candidates, symbols, OPERATORS, "gradient", X, target, np.ones(400), labelled)
+    assert front["equation"].tolist() == ["m1 + r", "m1*m2/r**2" if class_one_high else "r**2/(m1*m2)"]
