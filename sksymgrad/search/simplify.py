@@ -82,6 +82,8 @@ def sympy_complexity(expr):
     >>> x, y = sympy.symbols("x y")
     >>> sympy_complexity(2 * x - 3 * y)
     7
+    >>> sympy_complexity(1 / (x * y)), sympy_complexity(-1 / (x + y)), sympy_complexity(x * y)
+    (4, 4, 3)
     """
     if expr.is_Atom:
         return 1
@@ -91,12 +93,11 @@ def sympy_complexity(expr):
         coeff, factors = expr.as_coeff_mul()
         total = 0 if coeff in (1, -1) else 1
         parts = [total] if total else []
-        for f in factors:
-            if f.is_Pow and f.exp.is_Rational and f.exp < 0:
-                parts.append(_pow_complexity(f.base, -f.exp))  # a division
-            else:
-                parts.append(sympy_complexity(f))
-        return sum(parts) + len(parts) - 1
+        divisors = [f.is_Pow and f.exp.is_Rational and f.exp < 0 for f in factors]
+        for f, divisor in zip(factors, divisors):
+            parts.append(_pow_complexity(f.base, -f.exp) if divisor else sympy_complexity(f))
+        # with nothing to divide, the first division is an ``inv`` node: 1/(m1*m2) is 4, as 1/m1 is 2
+        return sum(parts) + len(parts) - 1 + (not total and all(divisors))
     if expr.is_Pow:
         if expr.exp.is_Rational and expr.exp < 0:
             return 1 + _pow_complexity(expr.base, -expr.exp)
@@ -129,8 +130,10 @@ def simplest_form(expr, invariant=True, one_signed=None):
     (``(t**2*u**2 - 2*t*u*x + x**2)/(1 - u**2/c**2)`` is
     ``c**2*(x - t*u)**2/(c**2 - u**2)``), and, when ``invariant`` (gradient
     objective), the same without an overall numeric factor or an additive
-    constant, and a product of powers raised to integer exponents. The one of
-    least :func:`sympy_complexity` wins.
+    constant, a product of powers raised to integer exponents, and the
+    reciprocal of a one-signed product of powers where that is simpler
+    (``Nn*mu`` for ``1/(Nn*mu)``). The one of least :func:`sympy_complexity`
+    wins.
 
     Every candidate has the level sets of ``expr``. An even power keeps them
     only where what it raises keeps one sign (``x/sqrt(m)`` is not
@@ -158,6 +161,7 @@ def simplest_form(expr, invariant=True, one_signed=None):
         if one_signed is None:
             one_signed = _one_signed_by_assumptions
         candidates += [p for p in (_integer_powers(c, one_signed) for c in candidates) if p is not None]
+        candidates += _simpler_reciprocals(candidates, one_signed)
     best = min(candidates, key=_preference)
     if not best.has(sympy.Float) and _has_denominator(best) and _factorable(best):
         # Milliseconds each: tried only on a quotient with exact coefficients, where they can pay off.
@@ -197,6 +201,20 @@ def _preference(expr):
     # minus signs.
     text = sympy.sstr(expr)  # printed once: printing is most of what choosing a form costs
     return sympy_complexity(expr), text.startswith("-"), text.count("-"), len(text)
+
+
+def _simpler_reciprocals(candidates, one_signed):
+    """``Nn*mu`` for ``1/(Nn*mu)``: the reciprocal of a one-signed product of powers, where it is simpler.
+
+    Only where strictly simpler: a tie (``m1*m2/r**2`` and ``r**2/(m1*m2)``)
+    is left to the form found, or to the labels
+    (:func:`oriented_by_labels`).
+    """
+    return [
+        1 / c
+        for c in candidates
+        if _power_product(c) and sympy_complexity(1 / c) < sympy_complexity(c) and one_signed(c)
+    ]
 
 
 def _integer_powers(expr, one_signed):

@@ -97,6 +97,19 @@ def test_a_product_of_powers_is_shown_with_integer_exponents():
     assert simplest_form(sympy.sqrt(m1 * m2) / r) == m1 * m2 / r**2
 
 
+def test_a_reciprocal_is_written_only_where_it_is_simpler_and_the_product_keeps_one_sign():
+    n, mu, r, m1, m2 = sympy.symbols("Nn mu r m1 m2")
+    X = np.random.default_rng(0).uniform(1, 5, size=(300, 5))
+    one_signed = one_signed_on(X, [n, mu, r, m1, m2])
+    assert sympy_complexity(1 / (n * mu)) == 4 and sympy_complexity(-1 / (n + mu)) == 4
+    assert simplest_form(3 / (n * mu), one_signed=one_signed) == n * mu
+    assert simplest_form(1 / (n + mu), one_signed=one_signed) == 1 / (n + mu)  # not a product of powers
+    assert simplest_form(r**2 / (m1 * m2), one_signed=one_signed) == r**2 / (m1 * m2)  # a tie: as found
+    # where the product changes sign its reciprocal reverses the order on one side only
+    across = one_signed_on(X - 3, [n, mu, r, m1, m2])
+    assert simplest_form(1 / (n * mu), one_signed=across) == 1 / (n * mu)
+
+
 def test_an_even_power_is_taken_only_where_the_bases_keep_one_sign():
     m, r, a = sympy.symbols("m r a")
     X = np.random.default_rng(0).uniform(1, 5, size=(300, 3))  # r - a*sin(a) changes sign on [1, 5]
