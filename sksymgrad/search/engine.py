@@ -339,18 +339,19 @@ def _label_denominators(terms, denominators, X, labelled, ops, powers, count):
     scale = np.where(scale > 0, scale, 1.0)
     distance, _ = cKDTree(X / scale).query(labelled.points / scale)
     at = np.argsort(distance, kind="stable")[:LABEL_SCREEN_POINTS]
-    points, labels = labelled.points[at], labelled.labels[at]
+    n = len(labelled.points)
     with np.errstate(all="ignore"):
-        values = np.column_stack([np.broadcast_to(evaluate_value(t, points, ops), (len(at),)) for t in terms])
+        every = np.column_stack([np.broadcast_to(evaluate_value(t, labelled.points, ops), (n,)) for t in terms])
+    values, labels = every[at], labelled.labels[at]
     ranked = []
     for index, coefs in denominators:
-        B = values[:, index] @ np.asarray(coefs)
-        if not np.all(np.isfinite(B)) or _crosses_zero(B):
+        B = every[:, index] @ np.asarray(coefs)
+        if not np.all(np.isfinite(B)) or _crosses_zero(B):  # on all the data, not only near the surface
             continue
         oriented = tuple(float(c) for c in np.sign(B[0]) * np.asarray(coefs))
         for power in powers:
             with np.errstate(all="ignore"):
-                errors = count_misclassified_columns(values / np.abs(B)[:, None] ** power, labels)
+                errors = count_misclassified_columns(values / np.abs(B[at])[:, None] ** power, labels)
             if power == 1:
                 errors[list(index)] = len(at)  # t_i/(t_i + t_j) has the level sets of t_j/t_i: no denominator
             size = sum(complexity(terms[i]) for i in index) + (power != 1)
