@@ -475,6 +475,8 @@ def _ratio_candidates(X, target, weights, ops, settings, rng, deadline, log, lab
             break
         U = divided(index, coefs, power=power)
         usable = np.all(np.isfinite(U), axis=(0, 1)) & (np.abs(U).max(axis=(0, 1)) > 0)
+        if not usable.any():  # a denominator the labels picked can vanish at a surface point
+            continue
         numerators = [t for t, k in zip(terms, usable) if k]
         problem = DirectionProblem(U[..., usable], target, weights, trim=settings.trim)
         fits = beam_search(

@@ -254,3 +254,24 @@ def test_the_labels_pick_the_denominator_under_a_square_root_the_directions_cann
     denominators += [((i, j), (1.0, s)) for i, j in combinations(range(9), 2) for s in (1.0, -1.0)]
     picked = _label_denominators(terms, denominators, X, labelled, ops, (1.0, 0.5), 2)
     assert picked[0] == ((4, 5), (-1.0, 1.0), 0.5), picked
+
+
+def test_a_denominator_the_labels_pick_that_vanishes_at_a_surface_point_is_skipped(monkeypatch):
+    import sksymgrad.search.engine as engine
+    from sksymgrad.search.operators import resolve_operators
+
+    _, X, target, labelled = _relativistic_momentum()
+    settings = engine.SearchSettings(
+        binary_ops=resolve_operators(("+", "-", "*", "/"), 2),
+        unary_ops=resolve_operators(("sqrt",), 1),
+        scale=X.std(axis=0),
+    )
+    # sqrt(m - 2) is undefined at the surface points where m < 2: no numerator is usable under it
+    monkeypatch.setattr(engine, "_label_denominators", lambda terms, *_: [((terms.index(("x", 0)),), (1.0,), 0.5)])
+    monkeypatch.setattr(engine, "RATIO_DENOMINATORS", 1)
+    X = X.copy()
+    X[:, 0] -= 2.0
+    found, best = engine._ratio_candidates(
+        X, target, np.ones(len(X)), operator_table(settings), settings, np.random.default_rng(0), None, print, labelled
+    )
+    assert np.isfinite(best) and all(tree[2][0] != "sqrt" for tree, _, _ in found)
