@@ -322,7 +322,8 @@ def _label_denominators(terms, denominators, X, labelled, ops, powers, count):
     network error, and a quotient ``t/B**p`` with a single term ``t`` has
     no coefficient to fit, so each candidate costs one sort: the
     denominators are ranked by the fewest labels that one such quotient
-    misclassifies at its best threshold, ties going to the simpler. The
+    misclassifies at its best threshold, ties going to the simpler quotient
+    (``c*m/sqrt(c**2 - v**2)`` before ``c**2*m**2/(c**2 - v**2)``). The
     labels counted are the :data:`LABEL_SCREEN_POINTS` nearest the surface
     points ``X`` (standardised distance), where candidate boundaries differ.
     ``p = 1/2`` reaches the level sets of ``t/sqrt(B)``
@@ -343,6 +344,7 @@ def _label_denominators(terms, denominators, X, labelled, ops, powers, count):
     with np.errstate(all="ignore"):
         every = np.column_stack([np.broadcast_to(evaluate_value(t, labelled.points, ops), (n,)) for t in terms])
     values, labels = every[at], labelled.labels[at]
+    sizes = np.array([complexity(t) for t in terms])
     ranked = []
     for index, coefs in denominators:
         B = every[:, index] @ np.asarray(coefs)
@@ -354,7 +356,8 @@ def _label_denominators(terms, denominators, X, labelled, ops, powers, count):
                 errors = count_misclassified_columns(values / np.abs(B[at])[:, None] ** power, labels)
             if power == 1:
                 errors[list(index)] = len(at)  # t_i/(t_i + t_j) has the level sets of t_j/t_i: no denominator
-            size = sum(complexity(terms[i]) for i in index) + (power != 1)
+            fewest = errors == errors.min()
+            size = min(sizes[fewest]) + sum(complexity(terms[i]) for i in index) + (1 if power == 1 else 2)
             ranked.append((int(errors.min()), size, index, coefs if power == 1 else oriented, power))
     ranked.sort(key=lambda r: r[:2])
     picked = []

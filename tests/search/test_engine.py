@@ -250,6 +250,8 @@ def test_the_labels_pick_the_denominator_under_a_square_root_the_directions_cann
     x = [("x", k) for k in range(3)]
     terms = x + [("square", t) for t in x] + [("*", a, b) for a, b in combinations(x, 2)]
     terms.append(("*", ("*", x[0], x[1]), x[2]))
+    # (m*v*c)**2/(c**2 - v**2) separates the labels as well: the simpler quotient goes first
+    terms.append(("*", ("*", ("square", x[0]), ("square", x[1])), ("square", x[2])))
     denominators = [((i,), (1.0,)) for i in range(9)]
     denominators += [((i, j), (1.0, s)) for i, j in combinations(range(9), 2) for s in (1.0, -1.0)]
     picked = _label_denominators(terms, denominators, X, labelled, ops, (1.0, 0.5), 2)
