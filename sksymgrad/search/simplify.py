@@ -310,6 +310,7 @@ def oriented_by_labels(points, labels, symbols):
     """
     points = np.asarray(points, dtype=float)
     ones = np.asarray(labels).astype(bool)
+    column = {s: j for j, s in enumerate(symbols)}
     known = {}
 
     def orient(expr):
@@ -317,13 +318,27 @@ def oriented_by_labels(points, labels, symbols):
             known[expr] = expr
             if ones.any() and not ones.all() and _power_product(expr):
                 reciprocal = 1 / expr
-                values = expression_values(expr, symbols, points)
+                values = _power_product_values(expr, points, column)
                 if sympy_complexity(reciprocal) <= sympy_complexity(expr) and np.all(values > 0):
                     ranks = stats.rankdata(values)
                     known[expr] = reciprocal if ranks[ones].mean() < ranks.mean() else expr
         return known[expr]
 
     return orient
+
+
+def _power_product_values(expr, points, column):
+    """Values of a product of powers of symbols at ``points`` (NaN where a symbol has no column)."""
+    values = np.ones(len(points))
+    with np.errstate(all="ignore"):
+        for base, exponent in expr.as_powers_dict().items():
+            if base.is_number:
+                values = values * float(base) ** float(exponent)
+            elif base in column:
+                values = values * points[:, column[base]] ** float(exponent)
+            else:
+                return np.full(len(points), np.nan)
+    return values
 
 
 def _power_product(expr):
