@@ -146,35 +146,28 @@ def count_misclassified_columns(values, labels):
     [1, 1]
     """
     values = np.asarray(values, dtype=float)
-    labels = np.asarray(labels)
-    n = len(values)
-    order = np.argsort(values, axis=0, kind="stable")
-    ys = labels[order]
-    zeros = np.zeros((1, values.shape[1]))
-    ones_below = np.concatenate([zeros, np.cumsum(ys, axis=0)])
-    zeros_above = (1 - ys).sum(axis=0) - np.concatenate([zeros, np.cumsum(1 - ys, axis=0)])
-    errors_up = ones_below + zeros_above
-    vs = np.take_along_axis(values, order, axis=0)
-    edge = np.ones((1, values.shape[1]), bool)
-    allowed = np.concatenate([edge, vs[1:] > vs[:-1], edge])  # cuts fall between distinct values only
-    best = np.where(allowed, np.minimum(errors_up, n - errors_up), n).min(axis=0)
-    return np.where(np.all(np.isfinite(values), axis=0), best, n).astype(int)
+    _, errors_up, errors_down = _cut_errors(values, np.asarray(labels))
+    best = np.minimum(errors_up.min(axis=0), errors_down.min(axis=0))
+    return np.where(np.all(np.isfinite(values), axis=0), best, len(values)).astype(int)
 
 
 def _cut_errors(v, y):
     """Sort order of ``v``, and the errors of each cut with class 1 above it and below it.
 
     Cut ``k`` puts the ``k`` smallest values in one class; cuts fall only
-    between distinct values (the others get the largest integer).
+    between distinct values (the others get the largest integer). A 2-d
+    ``v`` is cut column by column (axis 0).
     """
-    order = np.argsort(v, kind="stable")
+    order = np.argsort(v, axis=0, kind="stable")
     ys = y[order]
-    ones_below = np.concatenate([[0], np.cumsum(ys)])
-    zeros_above = (1 - ys).sum() - np.concatenate([[0], np.cumsum(1 - ys)])
+    zero = np.zeros_like(ys[:1], dtype=np.int64)
+    ones_below = np.concatenate([zero, np.cumsum(ys, axis=0)])
+    zeros_above = (1 - ys).sum(axis=0) - np.concatenate([zero, np.cumsum(1 - ys, axis=0)])
     errors_up = ones_below + zeros_above
     errors_down = len(ys) - errors_up
-    vs = v[order]
-    allowed = np.concatenate([[True], vs[1:] > vs[:-1], [True]])
+    vs = np.take_along_axis(v, order, axis=0)
+    edge = np.ones_like(vs[:1], dtype=bool)
+    allowed = np.concatenate([edge, vs[1:] > vs[:-1], edge])
     never = np.iinfo(np.int64).max
     return order, np.where(allowed, errors_up, never), np.where(allowed, errors_down, never)
 
