@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import least_squares
 
-from .expressions import complexity, constants_of, evaluate, evaluate_value, variables_of, with_constants
+from .expressions import (
+    complexity,
+    constants_of,
+    evaluate,
+    evaluate_value,
+    fold_constants,
+    variables_of,
+    with_constants,
+)
 from .labels import count_misclassified, tree_values
 from .linear import simple_values
 from .losses import direction_loss, value_loss
@@ -310,12 +318,13 @@ def evolve(X, target, weights, mode, ops, cfg, random_state=None, n_jobs=1, dead
             break
     # Re-polish and re-score the hall of fame on all points, then round the
     # constants as the linear path does, so polished floats never crowd out
-    # the simple numbers a test on the loss allows.
+    # the simple numbers a test on the loss allows. Constant subtrees (sin(c))
+    # are folded first: rounding must see the coefficient they make.
     full = _Fitness(X, target, weights / weights.sum(), mode, ops, trim=cfg.trim, scale=cfg.scale)
     n_eff = weights.sum() ** 2 / (weights**2).sum()
     out = []
     for loss, tree in hof.values():
-        tree = _optimize_constants(tree, full, max_nfev=20)
+        tree = _optimize_constants(fold_constants(tree, ops), full, max_nfev=20)
         tree, loss = round_tree_constants(tree, full, full(tree), n_eff, cfg.rounding_rtol)
         out.append((tree, loss))
     return out

@@ -26,6 +26,7 @@ __all__ = [
     "with_constants",
     "replace_constants",
     "variables_of",
+    "fold_constants",
 ]
 
 
@@ -189,6 +190,33 @@ def _replace_constants(tree, it):
     if tree[0] == "x":
         return tree
     return (tree[0],) + tuple(_replace_constants(child, it) for child in tree[1:])
+
+
+def fold_constants(tree, ops):
+    """Copy of ``tree`` with every variable-free subtree replaced by its value.
+
+    An evolved ``sin(0.051)*x`` carries its coefficient inside a function:
+    rounding its constant (0.051 to 0.05) moves the coefficient by the
+    function's slope, and the printed formula shows the unrounded value of
+    the function (0.0499791692706783). Folded, the coefficient is one
+    constant that rounding sees as it is. Subtrees whose value is not finite
+    stay as they are.
+
+    Examples
+    --------
+    >>> from sksymgrad.search.operators import OPERATORS
+    >>> fold_constants(("*", ("exp", ("c", 0.0)), ("x", 0)), OPERATORS)
+    ('*', ('c', 1.0), ('x', 0))
+    """
+    if tree[0] in ("x", "c"):
+        return tree
+    children = tuple(fold_constants(child, ops) for child in tree[1:])
+    if all(child[0] == "c" for child in children):
+        with np.errstate(all="ignore"):
+            value = ops[tree[0]].func(*(np.float64(child[1]) for child in children))
+        if np.ndim(value) == 0 and np.isfinite(value):
+            return const(value)
+    return (tree[0],) + children
 
 
 def to_sympy(tree, symbols, ops):

@@ -285,6 +285,7 @@ def round_with_members(
 ):
     """Replace each constant of ``tree`` by the simplest number the members cannot tell apart.
 
+    Constant subtrees are folded first (:func:`~sksymgrad.search.expressions.fold_constants`).
     A stand-in (small rational or short decimal, see
     :func:`~sksymgrad.search.linear.simple_values`, simplest and then nearest
     first) is accepted when the rounded formula is :func:`acceptable` beside
@@ -297,9 +298,10 @@ def round_with_members(
     classifier), the stand-in must also not misclassify significantly more
     of them (McNemar's test at level ``alpha``).
     """
-    from .expressions import constants_of, with_constants
+    from .expressions import constants_of, fold_constants, with_constants
     from .linear import simple_values
 
+    tree = fold_constants(tree, ops)
     values = list(constants_of(tree))
     if not values:
         return tree

@@ -3,7 +3,7 @@ import pytest
 import sympy
 
 from sksymgrad.exceptions import DeadNeuronError
-from sksymgrad.search.expressions import complexity, evaluate, to_sympy
+from sksymgrad.search.expressions import complexity, evaluate, fold_constants, to_sympy
 from sksymgrad.search.losses import direction_loss, direction_targets, value_loss
 from sksymgrad.search.operators import OPERATORS, make_operator, resolve_operators
 
@@ -88,3 +88,14 @@ def test_make_operator_validates_and_pickles():
 def test_unknown_operator_names_suggest_the_fix():
     with pytest.raises(ValueError, match=r"'sinn' \(did you mean 'sin'\?\)"):
         resolve_operators(["sinn", "cos"], 1)
+
+
+def test_fold_constants_evaluates_variable_free_subtrees_only():
+    tree = ("+", ("*", ("sin", ("c", 0.05)), ("x", 0)), ("exp", ("+", ("x", 1), ("c", 1.0))))
+    folded = fold_constants(tree, OPERATORS)
+    assert folded == ("+", ("*", ("c", np.sin(0.05)), ("x", 0)), tree[2])
+    X = np.random.default_rng(0).uniform(0.5, 2, (20, 2))
+    assert np.allclose(evaluate(folded, X, OPERATORS)[1], evaluate(tree, X, OPERATORS)[1])
+    # a subtree without a finite value is left as it is
+    undefined = ("*", ("/", ("c", 1.0), ("-", ("c", 2.0), ("c", 2.0))), ("x", 0))
+    assert fold_constants(undefined, OPERATORS)[1][0] == "/"

@@ -112,3 +112,14 @@ def test_rounding_keeps_coefficients_the_labels_can_tell_apart():
     # the members allow a simpler number (above); the labels do not
     labelled = LabelledPoints(X, y, OPERATORS)
     assert round_with_members(tree, X, noisy, w, OPERATORS, labelled=labelled)[2][1][1] == pytest.approx(2 / 3)
+
+
+def test_rounding_sees_the_coefficient_a_constant_subtree_makes():
+    """``sin(0.051)*x1`` is a coefficient of 0.0509779: rounded, it is a number, not ``sin`` of one."""
+    rng = np.random.default_rng(3)
+    X = rng.uniform(-1, 1, (500, 2))
+    w = np.full(len(X), 1.0 / len(X))
+    tree = ("+", ("x", 0), ("*", ("sin", ("c", 0.051)), ("x", 1)))
+    members = _members(rng, X, lambda X: np.column_stack([np.ones(len(X)), np.full(len(X), 0.05)]), sigma=0.01)
+    rounded = round_with_members(tree, X, members, w, OPERATORS)
+    assert rounded == ("+", ("x", 0), ("*", ("c", 0.05), ("x", 1)))
