@@ -183,8 +183,13 @@ def misclassified(trees, X, labels, ops):
 def significantly_worse(wrong, alpha=0.05):
     """Rows that misclassify significantly more points than the row that misclassifies fewest.
 
-    McNemar's exact one-sided test of each row against the best, at level
-    ``alpha`` shared by the rows tested (Bonferroni).
+    McNemar's exact one-sided test of each row against the best, at
+    family-wise level ``alpha`` over the rows tested (Holm's step-down
+    procedure: the smallest p-value is held to ``alpha / m``, the next to
+    ``alpha / (m - 1)`` and so on, until one is not rejected; as safe as
+    Bonferroni's ``alpha / m`` for all, and never less powerful: a front of
+    14 rows no longer shields a formula with 7 more errors than the best,
+    ``p = 0.008``, behind ``alpha / 13``).
 
     Parameters
     ----------
@@ -215,8 +220,11 @@ def significantly_worse(wrong, alpha=0.05):
     only_row = (wrong & ~wrong[best]).sum(axis=1)
     only_best = (~wrong & wrong[best]).sum(axis=1)
     p = stats.binom.sf(only_row - 1, only_row + only_best, 0.5)
-    worse = p < alpha / (n_rows - 1)
-    worse[best] = False
+    p[best] = np.inf
+    tested = np.argsort(p, kind="stable")[: n_rows - 1]
+    held = p[tested] >= alpha / np.arange(n_rows - 1, 0, -1)
+    rejected = len(tested) if not held.any() else int(np.argmax(held))
+    worse[tested[:rejected]] = True
     return worse
 
 

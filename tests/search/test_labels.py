@@ -82,6 +82,16 @@ def test_a_formula_as_good_as_the_best_is_rarely_set_aside():
     assert found <= 8
 
 
+def test_a_long_front_does_not_shield_a_formula_with_clearly_more_errors():
+    """Holm's step-down: the rows far worse are rejected first, the 7-error row then at alpha / 2."""
+    wrong = np.zeros((14, 4000), bool)
+    wrong[0, :7] = True  # 7 more errors than the best: p = 0.0078 > 0.05 / 13, < 0.05 / 2
+    wrong[1, 10:12] = True  # 2 more: chance
+    for i in range(2, 13):
+        wrong[i, 100 * i : 100 * i + 30 + i] = True
+    assert significantly_worse(wrong).tolist() == [True, False] + [True] * 11 + [False]
+
+
 def test_front_keeps_the_formula_the_labels_prefer():
     X, y = _linear_concept()
     symbols = [sympy.Symbol(s, real=True) for s in "abc"]
