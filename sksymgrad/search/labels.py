@@ -16,8 +16,10 @@ formulas disagree about the label: under "equally good", each such point is
 equally likely to favour either, so a formula that is wrong on ``b`` of
 them and right on ``c`` is significantly worse when
 ``P(Binomial(b + c, 1/2) >= b)`` is below the level. The level is shared
-by the rows tested (Bonferroni), so that a true formula is set aside by
-chance with probability at most ``alpha``.
+by the rows tested with Holm's step-down procedure, so that a true formula
+is set aside by chance with probability about ``alpha`` at most: the
+correction is owed only to the rows that could be the best, and rows far
+worse are set aside first.
 
 Constants are refitted to the labels (:func:`refit_to_labels`): the
 networks' shared error shifts the constants a gradient fit finds, the
