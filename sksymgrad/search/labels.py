@@ -162,14 +162,16 @@ def _cut_errors(v, y):
     """
     order = np.argsort(v, axis=0, kind="stable")
     ys = y[order]
-    zero = np.zeros_like(ys[:1], dtype=np.int64)
-    ones_below = np.concatenate([zero, np.cumsum(ys, axis=0)])
-    zeros_above = (1 - ys).sum(axis=0) - np.concatenate([zero, np.cumsum(1 - ys, axis=0)])
-    errors_up = ones_below + zeros_above
-    errors_down = len(ys) - errors_up
-    vs = np.take_along_axis(v, order, axis=0)
-    edge = np.ones_like(vs[:1], dtype=bool)
-    allowed = np.concatenate([edge, vs[1:] > vs[:-1], edge])
+    n = len(ys)
+    ones_below = np.zeros((n + 1,) + ys.shape[1:], dtype=np.int64)
+    np.cumsum(ys, axis=0, dtype=np.int64, out=ones_below[1:])
+    below = np.arange(n + 1).reshape((-1,) + (1,) * (ys.ndim - 1))
+    # class 1 above cut k errs on the ones below it and on the zeros above it
+    errors_up = 2 * ones_below - below + (n - ones_below[-1])
+    errors_down = n - errors_up
+    vs = v[order] if v.ndim == 1 else np.take_along_axis(v, order, axis=0)
+    allowed = np.ones((n + 1,) + vs.shape[1:], dtype=bool)
+    allowed[1:-1] = vs[1:] > vs[:-1]
     never = np.iinfo(np.int64).max
     return order, np.where(allowed, errors_up, never), np.where(allowed, errors_down, never)
 
