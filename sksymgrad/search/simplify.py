@@ -15,6 +15,7 @@ from scipy import stats
 from sympy.polys.polyerrors import BasePolynomialError
 
 from ..export import expression_values
+from .expressions import evaluate
 
 __all__ = [
     "strip_invariances",
@@ -433,11 +434,25 @@ def _drop_negligible(tree, X, ops, rtol):
         if head in ("+", "-"):
             left, right = (np.broadcast_to(v, X.shape[:1]) for v in values)
             # Beside a constant nothing is negligible: the constant carries no gradient (exp(exp(4)) + a*d - b*c).
-            if np.ndim(values[0]) > 0 and np.all(np.abs(right) <= rtol * np.abs(left)):
+            if np.ndim(values[0]) > 0 and _negligible(children[1], right, children[0], left, X, ops, rtol):
                 return children[0], values[0]
-            if np.ndim(values[1]) > 0 and np.all(np.abs(left) <= rtol * np.abs(right)):
+            if np.ndim(values[1]) > 0 and _negligible(children[0], left, children[1], right, X, ops, rtol):
                 return (children[1], values[1]) if head == "+" else (("neg", children[1]), -values[1])
         return (head,) + children, ops[head].func(*values)
+
+
+def _negligible(term, term_values, rest, rest_values, X, ops, rtol):
+    """Whether ``term`` changes both the value and the gradient of ``term + rest`` by less than ``rtol``.
+
+    The value alone is not enough: beside a large constant inside ``rest``
+    (``a*d + 5.2e23``, a folded ``exp(exp(4))``) every other summand is
+    negligible in value, and ``- b*c`` would be dropped from a formula whose
+    gradient it shapes.
+    """
+    if not np.all(np.abs(term_values) <= rtol * np.abs(rest_values)):
+        return False
+    term_gradient, rest_gradient = evaluate(term, X, ops)[1], evaluate(rest, X, ops)[1]
+    return bool(np.all(np.linalg.norm(term_gradient, axis=1) <= rtol * np.linalg.norm(rest_gradient, axis=1)))
 
 
 def in_differences(expr):

@@ -88,6 +88,9 @@ def test_numerically_nil_summands_are_dropped_and_others_kept():
     huge = ("exp", ("exp", ("c", 4.0)))
     assert drop_negligible_terms(("+", huge, product), X, OPERATORS) == ("+", huge, product)
     assert drop_negligible_terms(("-", product, huge), X, OPERATORS) == ("-", product, huge)
+    # nor when the constant sits one sum deeper: folded, a*d + 5.2e23 - b*c keeps b*c (det2, seed 2 again)
+    folded = ("-", ("+", product, ("c", 5.2e23)), ("x", 1))
+    assert drop_negligible_terms(folded, X, OPERATORS) == folded
     small = ("*", ("c", 1e-4), ("x", 1))  # small, not nil: it changes the formula
     assert drop_negligible_terms(("+", product, small), X, OPERATORS) == ("+", product, small)
 
