@@ -433,10 +433,9 @@ def _drop_negligible(tree, X, ops, rtol):
     with np.errstate(all="ignore"):
         if head in ("+", "-"):
             left, right = (np.broadcast_to(v, X.shape[:1]) for v in values)
-            # Beside a constant nothing is negligible: the constant carries no gradient (exp(exp(4)) + a*d - b*c).
-            if np.ndim(values[0]) > 0 and _negligible(children[1], right, children[0], left, X, ops, rtol):
+            if _negligible(children[1], right, children[0], left, X, ops, rtol):
                 return children[0], values[0]
-            if np.ndim(values[1]) > 0 and _negligible(children[0], left, children[1], right, X, ops, rtol):
+            if _negligible(children[0], left, children[1], right, X, ops, rtol):
                 return (children[1], values[1]) if head == "+" else (("neg", children[1]), -values[1])
         return (head,) + children, ops[head].func(*values)
 
@@ -444,10 +443,10 @@ def _drop_negligible(tree, X, ops, rtol):
 def _negligible(term, term_values, rest, rest_values, X, ops, rtol):
     """Whether ``term`` changes both the value and the gradient of ``term + rest`` by less than ``rtol``.
 
-    The value alone is not enough: beside a large constant inside ``rest``
-    (``a*d + 5.2e23``, a folded ``exp(exp(4))``) every other summand is
-    negligible in value, and ``- b*c`` would be dropped from a formula whose
-    gradient it shapes.
+    The value alone is not enough: beside a large constant (``exp(exp(4))``,
+    or ``a*d + 5.2e23`` once folded) every other summand is negligible in
+    value, and ``- b*c`` would be dropped from a formula whose gradient it
+    shapes; a constant carries no gradient, so nothing beside it is dropped.
     """
     if not np.all(np.abs(term_values) <= rtol * np.abs(rest_values)):
         return False
