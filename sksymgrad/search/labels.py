@@ -191,9 +191,9 @@ def significantly_worse(wrong, alpha=0.05):
     family-wise level ``alpha`` over the rows tested (Holm's step-down
     procedure: the smallest p-value is held to ``alpha / m``, the next to
     ``alpha / (m - 1)`` and so on, until one is not rejected; the same
-    family-wise level as Bonferroni's ``alpha / m`` for all, never less powerful: a front of
-    14 rows no longer shields a formula with 7 more errors than the best,
-    ``p = 0.008``, behind ``alpha / 13``).
+    family-wise level as Bonferroni's ``alpha / m`` for all, never less
+    powerful: a front of 14 rows no longer shields a formula with 7 more
+    errors than the best, ``p = 0.008``, behind ``alpha / 13``).
 
     Parameters
     ----------
