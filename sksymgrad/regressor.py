@@ -503,7 +503,9 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
                     "model_selection='members' needs member_gradients of shape (n_members >= 2, n_samples, "
                     "n_features) in fit; pass them or choose another model_selection."
                 )
-            front = self._select_with_members(front, Xs, target, ws, members_used, pairwise, ops, labelled)
+            # a node of a formula is one of these symbols: the unit of its description length
+            n_symbols = len(settings.binary_ops) + len(settings.unary_ops) + Xs.shape[1] + 1
+            front = self._select_with_members(front, Xs, target, ws, members_used, pairwise, ops, labelled, n_symbols)
         else:
             self.equations_ = front.drop(columns=["tree"]).reset_index(drop=True)
             # rows the labels added are off the loss front whose steps these rules read
@@ -644,7 +646,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         losses = member_losses(trees, X, members, weights, ops, trim, self.sign, scale)
         return refit if acceptable(losses, self.selection_alpha, tau, self.noise_tolerance)[1] else tree
 
-    def _select_with_members(self, front, X, target, weights, members, pairwise, ops, labelled=None):
+    def _select_with_members(self, front, X, target, weights, members, pairwise, ops, labelled=None, n_symbols=None):
         """Round, score and select the front's formulas with the members' disagreement."""
         alpha, trim, tol = self.selection_alpha, self.trim_fraction, self.noise_tolerance
         w = weights / weights.sum()
@@ -662,11 +664,14 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         self.equations_ = front.drop(columns=["tree"]).reset_index(drop=True)
         self.equations_["member_loss"] = losses.mean(axis=1)
         eligible = ~self._label_check(front, labelled)
-        errors = None if labelled is None else self.equations_["label_errors"].to_numpy()
+        labels = {}
+        if labelled is not None:
+            errors = self.equations_["label_errors"].to_numpy()
+            labels = {"label_errors": errors, "n_labelled": len(labelled.labels), "n_symbols": n_symbols}
         self.equations_["stability"] = selection_frequencies(
-            complexity, losses, alpha, pairwise, tol, eligible=eligible, label_errors=errors
+            complexity, losses, alpha, pairwise, tol, eligible=eligible, **labels
         )
-        self.best_index_ = select_by_members(complexity, losses, alpha, tau, tol, eligible, errors)
+        self.best_index_ = select_by_members(complexity, losses, alpha, tau, tol, eligible, **labels)
         self.noise_level_ = tau
         self.member_losses_ = losses
         self.pairwise_member_losses_ = pairwise
