@@ -267,10 +267,7 @@ def select_by_members(
         return chosen
     allowed = np.ones(len(mean), bool) if eligible is None else np.asarray(eligible, dtype=bool)
     simpler = np.flatnonzero(
-        allowed
-        & (size < size[chosen])
-        & (errors <= errors[chosen])
-        & (mean - mean[chosen] <= labelled_tolerance * tau)
+        allowed & (size < size[chosen]) & (errors <= errors[chosen]) & (mean - mean[chosen] <= labelled_tolerance * tau)
     )
     return simplest(simpler) if len(simpler) else chosen
 
