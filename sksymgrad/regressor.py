@@ -26,6 +26,7 @@ from .search.pareto import select_allowed
 from .search.selection import (
     NOISE_TOLERANCE,
     acceptable,
+    description_length,
     member_losses,
     network_disagreement,
     noise_angle,
@@ -175,7 +176,8 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         The Pareto front: ``complexity, loss, score, equation, sympy_format,
         source``; with member gradients also ``member_loss`` (mean loss
         against the members) and ``stability`` (how often resampled members
-        select the row).
+        select the row); with labels also ``label_errors`` and
+        ``description_length`` (see ``fit``).
     best_index_ : int
         Row of :attr:`equations_` chosen by ``model_selection``.
     expression_ : sympy.Expr
@@ -394,9 +396,14 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             only). Each formula is read as a classifier at its best
             threshold: the front also keeps formulas that misclassify fewer
             of them than every simpler one, constants are refitted to them,
-            and a formula that misclassifies significantly more of them than
-            the best one is not selected (see :mod:`sksymgrad.search.labels`).
-            :attr:`equations_` gains the count, ``label_errors``.
+            a formula that misclassifies significantly more of them than
+            the best one is not selected (see :mod:`sksymgrad.search.labels`),
+            and among the formulas within the members' noise the one with the
+            shortest description wins (its nodes' bits plus the bits that name
+            the points it misclassifies, see
+            :func:`~sksymgrad.search.selection.description_length`).
+            :attr:`equations_` gains the count, ``label_errors``, and the
+            bits, ``description_length``.
         labels : array-like of shape (n_labelled,), default=None
             The two classes of ``label_points``.
 
@@ -668,6 +675,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         if labelled is not None:
             errors = self.equations_["label_errors"].to_numpy()
             labels = {"label_errors": errors, "n_labelled": len(labelled.labels), "n_symbols": n_symbols}
+            self.equations_["description_length"] = description_length(complexity, **labels)
         self.equations_["stability"] = selection_frequencies(
             complexity, losses, alpha, pairwise, tol, eligible=eligible, **labels
         )

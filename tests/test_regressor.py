@@ -4,6 +4,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.special
 import sympy
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -262,6 +263,10 @@ def test_labels_put_back_a_constant_the_networks_shifted():
     coefficient = told.sympy().expand().coeff(sympy.Symbol("h", real=True) * sympy.Symbol("m", real=True))
     assert abs(float(coefficient) - 19.62) < 0.5, told.summary()
     assert told.equations_.loc[told.best_index_, "label_errors"] <= 3
+    # the bits of each row: its nodes (4 binary, 9 unary operators, 3 variables, a constant) and its errors
+    errors = told.equations_["label_errors"].to_numpy()
+    bits = told.equations_["complexity"] * np.log2(17) + np.log2(scipy.special.comb(800, errors))
+    assert np.allclose(told.equations_["description_length"], bits)
 
 
 def test_the_label_search_finds_the_concept_the_networks_directions_hide():
