@@ -35,6 +35,7 @@ from .search.selection import (
     select_by_members,
     selection_frequencies,
 )
+from .search.simplify import constant_digits
 from .search.structure import reduce_by_symmetries, substitute
 from .utils.validation import (
     ParamErrors,
@@ -674,8 +675,10 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         labels = {}
         if labelled is not None:
             errors = self.equations_["label_errors"].to_numpy()
-            labels = {"label_errors": errors, "n_labelled": len(labelled.labels), "n_symbols": n_symbols}
-            self.equations_["description_length"] = description_length(complexity, **labels)
+            digits = [constant_digits(expr) for expr in self.equations_["sympy_format"]]
+            bits = description_length(complexity, digits, errors, len(labelled.labels), n_symbols)
+            self.equations_["description_length"] = bits
+            labels = {"label_errors": errors, "description_bits": bits}
         self.equations_["stability"] = selection_frequencies(
             complexity, losses, alpha, pairwise, tol, eligible=eligible, **labels
         )

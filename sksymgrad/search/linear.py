@@ -345,7 +345,8 @@ def simple_values(x):
     return out
 
 
-def _cost(value):
+def constant_cost(value):
+    """Digits :func:`simple_values` charges for ``value`` (8 for one it does not list; 1 and -1 are free)."""
     if value in (1.0, -1.0):
         return 0
     return min((c for c, v in simple_values(value) if v == value), default=8)
@@ -405,7 +406,7 @@ def round_coefficients(loss_fn, coefs, loss, n_eff, rtol=None, atol=1e-12):
             if trial_loss > threshold:
                 continue
             # Fewer digits first, then more positive coefficients.
-            key = (sum(_cost(v) for v in trial), int((trial < 0).sum()), k, -sign)
+            key = (sum(constant_cost(v) for v in trial), int((trial < 0).sum()), k, -sign)
             if best is None or key < best[0]:
                 best = (key, trial, trial_loss)
     if best is None:

@@ -192,31 +192,35 @@ def _eligible_losses(losses, eligible):
     return masked if np.all(np.isfinite(masked), axis=1).any() else losses
 
 
-def description_length(complexities, label_errors, n_labelled, n_symbols):
+def description_length(complexities, constant_digits, label_errors, n_labelled, n_symbols):
     """Bits of a two-part code: each formula, then the labelled points it misclassifies.
 
     A formula of ``k`` nodes, each one of ``n_symbols`` symbols (operators,
     variables, a constant), is stated in ``k * log2(n_symbols)`` bits (a
-    uniform code per node; the symbols' arities delimit the tree). Given the
-    formula and its best threshold, the labels follow once the ``e`` points
-    it misclassifies among ``n_labelled`` are named: ``log2 C(n_labelled,
-    e)`` bits, which is also minus the log marginal likelihood of ``e``
-    errors under a uniform prior on the error rate (up to a term common to
-    all rows). The shorter total is the better explanation of the labels
-    (Rissanen's minimum description length): on 4000 points one error more
-    costs about 12 bits when the best formula makes none, as much as three
-    nodes, and about 5 bits at 100 errors (noisy labels), so the labels
-    outweigh a node only where they are clean enough to tell.
+    uniform code per node; the symbols' arities delimit the tree), and its
+    numbers in ``log2(10)`` bits per decimal digit (``constant_digits``, see
+    :func:`~sksymgrad.search.simplify.constant_digits`: 3/10 is two digits,
+    0.318 four). Given the formula and its best threshold, the labels follow
+    once the ``e`` points it misclassifies among ``n_labelled`` are named:
+    ``log2 C(n_labelled, e)`` bits, which is also minus the log marginal
+    likelihood of ``e`` errors under a uniform prior on the error rate (up
+    to a term common to all rows). The shorter total is the better
+    explanation of the labels (Rissanen's minimum description length): on
+    4000 points one error more costs about 12 bits when the best formula
+    makes none, as much as three nodes, and about 5 bits at 100 errors
+    (noisy labels), so the labels outweigh a node only where they are clean
+    enough to tell.
 
     Examples
     --------
-    >>> bits = description_length([8, 11], [5, 0], n_labelled=4000, n_symbols=17)
+    >>> bits = description_length([8, 11], [0, 0], [5, 0], n_labelled=4000, n_symbols=17)
     >>> bits.round(1).tolist()  # a look-alike 3 nodes shorter with 5 errors, the concept with none
     [85.6, 45.0]
     """
     e = np.asarray(label_errors, dtype=float)
     log2_choose = (gammaln(n_labelled + 1) - gammaln(e + 1) - gammaln(n_labelled - e + 1)) / np.log(2)
-    return np.asarray(complexities, dtype=float) * np.log2(n_symbols) + log2_choose
+    formula = np.asarray(complexities, float) * np.log2(n_symbols) + np.asarray(constant_digits) * np.log2(10)
+    return formula + log2_choose
 
 
 def select_by_members(
@@ -228,8 +232,7 @@ def select_by_members(
     eligible=None,
     label_errors=None,
     labelled_tolerance=LABELLED_NOISE_TOLERANCE,
-    n_labelled=None,
-    n_symbols=None,
+    description_bits=None,
 ):
     """Index of the simplest acceptable row (ties: lower mean loss); see :func:`acceptable`.
 
@@ -239,9 +242,8 @@ def select_by_members(
     and its mean loss exceeds the choice's by at most ``labelled_tolerance *
     tau``: the members' shared error can make a longer formula significantly
     better for every member, the labels do not see that error. With
-    ``n_labelled`` (the labelled points) and ``n_symbols`` (symbols a node
-    can be) as well, simpler means a shorter :func:`description_length`
-    rather than fewer nodes.
+    ``description_bits`` (:func:`description_length` of each row) simpler
+    means fewer bits rather than fewer nodes.
 
     Examples
     --------
@@ -255,9 +257,7 @@ def select_by_members(
     ok = acceptable(losses, alpha, tau, tolerance, eligible)
     mean = np.asarray(losses, dtype=float).mean(axis=1)
     errors = np.zeros(len(mean)) if label_errors is None else np.asarray(label_errors)
-    size = np.asarray(complexities, dtype=float)
-    if label_errors is not None and n_labelled is not None and n_symbols is not None:
-        size = description_length(complexities, errors, n_labelled, n_symbols)
+    size = np.asarray(complexities if description_bits is None else description_bits, dtype=float)
 
     def simplest(rows):  # ties: fewer labels misclassified, then lower loss
         return int(min(rows, key=lambda i: (size[i], errors[i], mean[i])))
@@ -282,8 +282,7 @@ def selection_frequencies(
     random_state=0,
     eligible=None,
     label_errors=None,
-    n_labelled=None,
-    n_symbols=None,
+    description_bits=None,
 ):
     """How often each row is selected when the members are resampled (bootstrap).
 
@@ -291,12 +290,12 @@ def selection_frequencies(
     choice. A formula selected in nearly every resample is what the networks
     agree on; a spread-out distribution means the data do not decide. Rows
     not ``eligible`` (see :func:`acceptable`) are never selected;
-    ``label_errors``, ``n_labelled`` and ``n_symbols`` as in :func:`select_by_members`.
+    ``label_errors`` and ``description_bits`` as in :func:`select_by_members`.
     """
     losses = np.asarray(losses, dtype=float)
     M = losses.shape[1]
     counts = np.zeros(len(losses))
-    labels = {"label_errors": label_errors, "n_labelled": n_labelled, "n_symbols": n_symbols}
+    labels = {"label_errors": label_errors, "description_bits": description_bits}
     if M < 2:
         tau = None if pairwise is None else network_disagreement(pairwise)
         counts[select_by_members(complexities, losses, alpha, tau, tolerance, eligible, **labels)] = 1.0

@@ -106,6 +106,33 @@ def sympy_complexity(expr):
     return FUNCTION_COMPLEXITY + sum(sympy_complexity(a) for a in expr.args)
 
 
+def constant_digits(expr):
+    """Decimal digits of the numbers ``expr`` states, as rounding counts them.
+
+    Each number that :func:`sympy_complexity` counts as a constant costs
+    what :func:`~sksymgrad.search.linear.simple_values` charges for it
+    (digits of numerator and denominator, or of a decimal and its point);
+    1 and the powers that count as ``square``, ``cube``, ``sqrt`` and
+    ``inv`` cost nothing.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> x, y = sympy.symbols("x y")
+    >>> constant_digits(3 * x / 10 - y**2), constant_digits(0.318 * x + 2), constant_digits(x / sympy.sqrt(y))
+    (2, 5, 0)
+    """
+    from .linear import constant_cost
+
+    if expr.is_Number:
+        return constant_cost(float(expr))
+    if expr.is_Atom:
+        return 0
+    if expr.is_Pow and expr.exp.is_Rational and abs(expr.exp) in (1, 2, 3, sympy.Rational(1, 2)):
+        return constant_digits(expr.base)
+    return sum(constant_digits(a) for a in expr.args)
+
+
 def _signed_complexity(term):
     # A leading -1 is the subtraction already counted by the Add.
     coeff, rest = term.as_coeff_Mul()

@@ -89,25 +89,36 @@ def test_labels_prefer_the_simpler_formula_the_members_shared_error_rejects():
 def test_description_length_charges_label_errors_by_how_clean_the_labels_are():
     L = np.array([[3.0e-3, 3.1e-3, 3.0e-3, 3.1e-3, 3.0e-3], [3.0e-3, 3.1e-3, 3.0e-3, 3.1e-3, 3.0e-3]])
     complexity, counts = [5, 8], {"n_labelled": 4000, "n_symbols": 17}
-    # clean labels: 3 errors (about 30 bits) cost more than 3 nodes (12 bits)
-    assert select_by_members(complexity, L, tau=1e-3, label_errors=[3, 0], **counts) == 1
-    # noisy labels: 3 errors more among 400 cost about 10 bits, less than the 3 nodes
-    assert select_by_members(complexity, L, tau=1e-3, label_errors=[403, 400], **counts) == 0
-    bits = description_length(complexity, [403, 400], **counts)
+
+    def chosen(errors, digits=(0, 0)):
+        bits = description_length(complexity, digits, errors, **counts)
+        return select_by_members(complexity, L, tau=1e-3, label_errors=errors, description_bits=bits)
+
+    assert chosen([3, 0]) == 1  # clean labels: 3 errors (about 30 bits) cost more than 3 nodes (12 bits)
+    assert chosen([403, 400]) == 0  # noisy labels: 3 errors more among 400 cost about 10 bits
+    bits = description_length(complexity, [0, 0], [403, 400], **counts)
     assert 0 < bits[1] - bits[0] < 3 * np.log2(17)
-    # without the counts, fewer errors only break ties (the rule before the description length)
+    # the longer formula's numbers count too: 3 nodes and 7 digits (0.0006 and 0.3183: 35 bits) outweigh 3 errors
+    assert chosen([3, 0], digits=(0, 7)) == 0
+    # without the bits, fewer errors only break ties (the rule before the description length)
     assert select_by_members(complexity, L, tau=1e-3, label_errors=[3, 0]) == 0
 
 
 def test_description_length_selects_the_concept_on_a_recorded_front():
     """``I.48.2`` seed 0 (fixtures/fronts/README.md): the look-alike is shorter, the concept misclassifies none."""
+    from sympy import sympify
+
+    from sksymgrad.search.simplify import constant_digits
+
     front = np.load(Path(__file__).parent.parent / "fixtures" / "fronts" / "I_48_2.npz")
     args = (front["complexity"], front["member_losses"], 0.05, float(front["tau"]))
     labels = {"eligible": front["eligible"], "label_errors": front["label_errors"]}
     by_nodes = select_by_members(*args, **labels)
     assert not front["recovered"][by_nodes] and front["label_errors"][by_nodes] == 5, front["formulas"][by_nodes]
+    digits = [constant_digits(sympify(f)) for f in front["formulas"]]
     n_symbols = 4 + 9 + 3 + 1  # default binary and unary operators, m, v, c, a constant
-    chosen = select_by_members(*args, **labels, n_labelled=int(front["n_labelled"]), n_symbols=n_symbols)
+    bits = description_length(front["complexity"], digits, front["label_errors"], int(front["n_labelled"]), n_symbols)
+    chosen = select_by_members(*args, **labels, description_bits=bits)
     assert front["recovered"][chosen] and front["label_errors"][chosen] == 0, front["formulas"][chosen]
 
 
