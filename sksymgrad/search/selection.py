@@ -217,10 +217,23 @@ def description_length(complexities, constant_digits, label_errors, n_labelled, 
     >>> bits.round(1).tolist()  # a look-alike 3 nodes shorter with 5 errors, the concept with none
     [85.6, 45.0]
     """
-    e = np.asarray(label_errors, dtype=float)
-    log2_choose = (gammaln(n_labelled + 1) - gammaln(e + 1) - gammaln(n_labelled - e + 1)) / np.log(2)
     formula = np.asarray(complexities, float) * np.log2(n_symbols) + np.asarray(constant_digits) * np.log2(10)
-    return formula + log2_choose
+    return formula + _error_bits(label_errors, n_labelled)
+
+
+def _error_bits(label_errors, n_labelled):
+    """``log2 C(n_labelled, e)``: the bits that name which points are misclassified."""
+    e = np.asarray(label_errors, dtype=float)
+    return (gammaln(n_labelled + 1) - gammaln(e + 1) - gammaln(n_labelled - e + 1)) / np.log(2)
+
+
+def _describes_worse(labelled, pair, old, new):
+    """Whether ``pair[1]`` (a constant ``old`` made ``new``) takes more bits than ``pair[0]`` with the labels."""
+    from .linear import constant_cost
+
+    digits = np.array([constant_cost(old), constant_cost(new)])
+    bits = digits * np.log2(10) + _error_bits(labelled.misclassified(pair).sum(axis=1), len(labelled.labels))
+    return bits[1] > bits[0]
 
 
 def select_by_members(
@@ -335,8 +348,10 @@ def round_with_members(
     so a coefficient the networks all put at 1.04 becomes 1 when the
     networks' shared error explains the difference. With ``labelled``
     (:class:`~sksymgrad.search.labels.LabelledPoints` of a binary
-    classifier), the stand-in must also not misclassify significantly more
-    of them (McNemar's test at level ``alpha``).
+    classifier), the stand-in must also describe the labels in no more bits
+    (:func:`description_length`): the digits it saves, at ``log2(10)`` bits
+    each, must pay for the points it misclassifies beyond the fitted
+    constant's, so rounding and selection weigh a label error alike.
     """
     from .expressions import constants_of, fold_constants, with_constants
     from .linear import simple_values
@@ -362,7 +377,7 @@ def round_with_members(
             if (
                 np.all(np.isfinite(losses))
                 and acceptable(np.vstack([current, losses]), alpha, tau, tolerance)[1]
-                and not (labelled is not None and labelled.significantly_worse(pair, alpha)[1])
+                and not (labelled is not None and _describes_worse(labelled, pair, c, v))
             ):
                 values, current = trial, losses
                 break

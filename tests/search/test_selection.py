@@ -3,7 +3,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sksymgrad.search.labels import LabelledPoints
+from sksymgrad.search.labels import LabelledPoints, threshold_misclassified
 from sksymgrad.search.operators import OPERATORS
 from sksymgrad.search.selection import (
     acceptable,
@@ -151,6 +151,23 @@ def test_rounding_keeps_coefficients_the_labels_can_tell_apart():
     # the members allow a simpler number (above); the labels do not
     labelled = LabelledPoints(X, y, OPERATORS)
     assert round_with_members(tree, X, noisy, w, OPERATORS, labelled=labelled)[2][1][1] == pytest.approx(2 / 3)
+
+
+def test_rounding_weighs_label_errors_by_the_digits_it_saves():
+    """A level constant of 0.3183: clean labels pay for its digits, noisy ones do not (the description length)."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (2000, 2))
+    w = np.full(len(X), 1.0 / len(X))
+    tree = ("+", ("x", 0), ("*", ("c", 0.3183), ("x", 1)))
+    noisy = _members(rng, X, lambda X: np.column_stack([np.ones(len(X)), np.full(len(X), 0.3183)]), sigma=1.0)
+    assert round_with_members(tree, X, noisy, w, OPERATORS)[2][1][1] == pytest.approx(1 / 3)  # the members allow it
+    clean = (X[:, 0] + 0.3183 * X[:, 1] > 0).astype(int)
+    rounded = round_with_members(tree, X, noisy, w, OPERATORS, labelled=LabelledPoints(X, clean, OPERATORS))
+    assert rounded[2][1][1] == pytest.approx(0.32)  # 1/3 saves 10 bits of digits; its 3 errors cost 30
+    assert threshold_misclassified(X[:, 0] + 0.32 * X[:, 1], clean).sum() == 0
+    flipped = np.where(rng.random(len(X)) < 0.2, 1 - clean, clean)
+    rounded = round_with_members(tree, X, noisy, w, OPERATORS, labelled=LabelledPoints(X, flipped, OPERATORS))
+    assert rounded[2][1][1] == pytest.approx(1 / 3)  # a few errors more among 400 are worth less than the digits
 
 
 def test_rounding_sees_the_coefficient_a_constant_subtree_makes():
