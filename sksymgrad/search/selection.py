@@ -227,15 +227,6 @@ def _error_bits(label_errors, n_labelled):
     return (gammaln(n_labelled + 1) - gammaln(e + 1) - gammaln(n_labelled - e + 1)) / np.log(2)
 
 
-def _describes_worse(labelled, pair, old, new):
-    """Whether ``pair[1]`` (a constant ``old`` made ``new``) takes more bits than ``pair[0]`` with the labels."""
-    from .linear import constant_cost
-
-    digits = np.array([constant_cost(old), constant_cost(new)])
-    bits = digits * np.log2(10) + _error_bits(labelled.misclassified(pair).sum(axis=1), len(labelled.labels))
-    return bits[1] > bits[0]
-
-
 def select_by_members(
     complexities,
     losses,
@@ -321,6 +312,15 @@ def selection_frequencies(
         tau = None if pairwise is None else network_disagreement(pairwise, idx)
         counts[select_by_members(complexities, losses[:, idx], alpha, tau, tolerance, eligible, **labels)] += 1
     return counts / counts.sum()
+
+
+def _describes_worse(labelled, pair, old, new):
+    """Whether ``pair[1]`` (a constant ``old`` made ``new``) takes more bits than ``pair[0]`` with the labels."""
+    from .linear import constant_cost
+
+    digits = np.array([constant_cost(old), constant_cost(new)])
+    bits = digits * np.log2(10) + _error_bits(labelled.misclassified(pair).sum(axis=1), len(labelled.labels))
+    return bits[1] > bits[0]
 
 
 def round_with_members(
