@@ -98,7 +98,7 @@ def test_description_length_charges_label_errors_by_how_clean_the_labels_are():
     assert chosen([403, 400]) == 0  # noisy labels: 3 errors more among 400 cost about 10 bits
     bits = description_length(complexity, [0, 0], [403, 400], **counts)
     assert 0 < bits[1] - bits[0] < 3 * np.log2(17)
-    # the longer formula's numbers count too: 3 nodes and 7 digits (0.0006 and 0.3183: 35 bits) outweigh 3 errors
+    # the longer formula's numbers count too: 3 nodes and 7 digits (0.0006 and 0.3183: 36 bits) outweigh 3 errors
     assert chosen([3, 0], digits=(0, 7)) == 0
     # without the bits, fewer errors only break ties (the rule before the description length)
     assert select_by_members(complexity, L, tau=1e-3, label_errors=[3, 0]) == 0
