@@ -12,6 +12,7 @@ from sklearn.exceptions import NotFittedError
 from sksymgrad import SymbolicGradientRegressor
 from sksymgrad.exceptions import DeadNeuronError
 from sksymgrad.search.operators import make_operator
+from sksymgrad.search.simplify import constant_digits
 
 from .conftest import analytic_gradients, d_softplus, softplus, sp_softplus
 
@@ -263,10 +264,11 @@ def test_labels_put_back_a_constant_the_networks_shifted():
     coefficient = told.sympy().expand().coeff(sympy.Symbol("h", real=True) * sympy.Symbol("m", real=True))
     assert abs(float(coefficient) - 19.62) < 0.5, told.summary()
     assert told.equations_.loc[told.best_index_, "label_errors"] <= 3
-    # the bits of each row: its nodes (4 binary, 9 unary operators, 3 variables, a constant) and its errors
-    errors = told.equations_["label_errors"].to_numpy()
-    bits = told.equations_["complexity"] * np.log2(17) + np.log2(scipy.special.comb(800, errors))
-    assert np.allclose(told.equations_["description_length"], bits)
+    # the bits of each row: its nodes (4 binary, 9 unary operators, 3 variables, a constant), digits and errors
+    eq = told.equations_
+    digits = eq["sympy_format"].map(constant_digits)
+    bits = eq["complexity"] * np.log2(17) + digits * np.log2(10) + np.log2(scipy.special.comb(800, eq["label_errors"]))
+    assert np.allclose(eq["description_length"], bits) and digits.max() > 0
 
 
 def test_the_label_search_finds_the_concept_the_networks_directions_hide():
