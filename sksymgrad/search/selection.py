@@ -314,12 +314,12 @@ def selection_frequencies(
     return counts / counts.sum()
 
 
-def _describes_worse(labelled, pair, old, new):
-    """Whether ``pair[1]`` (a constant ``old`` made ``new``) takes more bits than ``pair[0]`` with the labels."""
+def _describes_worse(old, new, errors, n_labelled):
+    """Whether a constant ``old`` made ``new`` lengthens the labels' description (``errors``: before, after)."""
     from .linear import constant_cost
 
-    digits = np.array([constant_cost(old), constant_cost(new)])
-    bits = digits * np.log2(10) + _error_bits(labelled.misclassified(pair).sum(axis=1), len(labelled.labels))
+    # the same nodes before and after: only the digits and the errors differ
+    bits = description_length([0, 0], [constant_cost(old), constant_cost(new)], errors, n_labelled, n_symbols=2)
     return bits[1] > bits[0]
 
 
@@ -364,6 +364,7 @@ def round_with_members(
     current = _losses_against_units([tree], X, U, weights, ops, trim, scale=scale)[0]
     if not np.all(np.isfinite(current)):
         return tree
+    errors = None if labelled is None else int(labelled.misclassified([tree]).sum())
     for j, c in enumerate(values):
         if float(c).is_integer():
             continue
@@ -372,15 +373,19 @@ def round_with_members(
             if v == c:
                 break
             trial = values[:j] + [v] + values[j + 1 :]
-            pair = [with_constants(tree, values), with_constants(tree, trial)]
-            losses = _losses_against_units(pair[1:], X, U, weights, ops, trim, scale=scale)[0]
-            if (
-                np.all(np.isfinite(losses))
-                and acceptable(np.vstack([current, losses]), alpha, tau, tolerance)[1]
-                and not (labelled is not None and _describes_worse(labelled, pair, c, v))
-            ):
-                values, current = trial, losses
-                break
+            rounded = with_constants(tree, trial)
+            losses = _losses_against_units([rounded], X, U, weights, ops, trim, scale=scale)[0]
+            if not (np.all(np.isfinite(losses)) and acceptable(np.vstack([current, losses]), alpha, tau, tolerance)[1]):
+                continue
+            if labelled is not None:
+                trial_errors = int(labelled.misclassified([rounded]).sum())
+                if _describes_worse(c, v, [errors, trial_errors], len(labelled.labels)):
+                    continue
+                errors = trial_errors
+            values, current = trial, losses
+            break
         else:  # six significant digits at most: beyond that it is the optimiser's noise
             values[j] = float(f"{c:.6g}")
+            if labelled is not None:
+                errors = int(labelled.misclassified([with_constants(tree, values)]).sum())
     return with_constants(tree, values)

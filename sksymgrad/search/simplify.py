@@ -16,6 +16,7 @@ from sympy.polys.polyerrors import BasePolynomialError
 
 from ..export import expression_values
 from .expressions import evaluate
+from .linear import constant_cost
 
 __all__ = [
     "strip_invariances",
@@ -122,8 +123,6 @@ def constant_digits(expr):
     >>> constant_digits(3 * x / 10 - y**2), constant_digits(0.318 * x + 2), constant_digits(x / sympy.sqrt(y))
     (2, 5, 0)
     """
-    from .linear import constant_cost
-
     if expr.is_Number:
         return constant_cost(float(expr))
     if expr.is_Atom:
