@@ -311,6 +311,16 @@ RATIO_QUARTIC_FEATURES = 3
 RATIO_LABEL_DENOMINATORS = 2
 #: The labels the denominators are ranked on: those nearest the decision surface.
 LABEL_SCREEN_POINTS = 500
+#: Factors ``(t_i + t_j)/(t_i - t_j)`` the labels pick (:func:`_label_factors`), searched as multipliers.
+RATIO_LABEL_FACTORS = 1
+
+
+def _nearest_labelled(X, labelled):
+    """Indices of the :data:`LABEL_SCREEN_POINTS` labelled points nearest the surface points ``X``."""
+    scale = labelled.points.std(axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
+    distance, _ = cKDTree(X / scale).query(labelled.points / scale)
+    return np.argsort(distance, kind="stable")[:LABEL_SCREEN_POINTS]
 
 
 def _label_denominators(terms, denominators, X, labelled, ops, powers, count):
@@ -336,13 +346,8 @@ def _label_denominators(terms, denominators, X, labelled, ops, powers, count):
         Denominator ``B = sum(coefs * terms[index])``, positive on the
         labelled points where ``power != 1``.
     """
-    scale = labelled.points.std(axis=0)
-    scale = np.where(scale > 0, scale, 1.0)
-    distance, _ = cKDTree(X / scale).query(labelled.points / scale)
-    at = np.argsort(distance, kind="stable")[:LABEL_SCREEN_POINTS]
-    n = len(labelled.points)
-    with np.errstate(all="ignore"):
-        every = np.column_stack([np.broadcast_to(evaluate_value(t, labelled.points, ops), (n,)) for t in terms])
+    at = _nearest_labelled(X, labelled)
+    every = _values_on(terms, labelled.points, ops)
     values, labels = every[at], labelled.labels[at]
     sizes = np.array([complexity(t) for t in terms])
     ranked = []
@@ -367,6 +372,52 @@ def _label_denominators(terms, denominators, X, labelled, ops, powers, count):
         if all(index != other for other, _, _ in picked):  # t**2/B is t/sqrt(B) squared: one power each
             picked.append((index, coefs, power))
     return picked
+
+
+def _values_on(terms, points, ops):
+    """The values (n, K) of ``terms`` on ``points`` (not finite where a term is undefined)."""
+    n = len(points)
+    with np.errstate(all="ignore"):
+        return np.column_stack([np.broadcast_to(evaluate_value(t, points, ops), (n,)) for t in terms])
+
+
+def _label_factors(terms, pairs, X, labelled, ops, count):
+    """The ``count`` factors ``(t_i + t_j)/(t_i - t_j)`` by which one library term best separates the labels.
+
+    A quotient of two sums over the same two terms is a Moebius function
+    of their ratio, ``(1 + w)/(1 - w)`` with ``w = t_j/t_i`` (a Doppler
+    factor, ``(c + v)/(c - v)``), and ``t * (1 + w)/(1 - w)`` has level
+    sets that neither a single-term quotient ``t/B`` nor a sum of terms
+    has, so neither the denominators of :func:`_label_denominators` nor the
+    direction screen reach it. Scored as there: each ``t * F`` has no
+    coefficient to fit, so the factors ``F`` (and their inverses) are ranked
+    by the fewest labels, near the surface, that one such product
+    misclassifies at its best threshold, ties going to the simpler product.
+    Factors whose sum or difference nears zero on the data are skipped.
+
+    Returns
+    -------
+    list of (top, bottom)
+        ``F = sum(coefs * terms[index])`` over ``sum(...)``, each a pair
+        ``(index, coefs)``.
+    """
+    at = _nearest_labelled(X, labelled)
+    every = _values_on(terms, labelled.points, ops)
+    values, labels = every[at], labelled.labels[at]
+    sizes = np.array([complexity(t) for t in terms])
+    ranked = []
+    for i, j in pairs:
+        plus, minus = every[:, i] + every[:, j], every[:, i] - every[:, j]
+        if any(not np.all(np.isfinite(b)) or _crosses_zero(b) for b in (plus, minus)):
+            continue
+        for top, bottom in (((1.0, 1.0), (1.0, -1.0)), ((1.0, -1.0), (1.0, 1.0))):
+            factor = (every[:, [i, j]] @ top / (every[:, [i, j]] @ bottom))[at]
+            errors = count_misclassified_columns(values * factor[:, None], labels)
+            fewest = errors == errors.min()
+            size = min(sizes[fewest]) + 2 * (complexity(terms[i]) + complexity(terms[j])) + 3
+            ranked.append((int(errors.min()), size, ((i, j), top), ((i, j), bottom)))
+    ranked.sort(key=lambda r: r[:2])
+    return [(top, bottom) for _, _, top, bottom in ranked[:count]]
 
 
 def _independent_columns(U, rtol=1e-5):
@@ -434,11 +485,21 @@ def _ratio_candidates(X, target, weights, ops, settings, rng, deadline, log, lab
     scale = np.ones(X.shape[1]) if settings.scale is None else settings.scale
     rows = rng.choice(len(X), size=min(len(X), 200), replace=False)
 
-    def divided(index, coefs, at=slice(None), power=1.0):
-        """Gradients (n, d, K) of ``t_k / B**power`` in the unit-free frame (up to a positive factor)."""
+    def divided(index, coefs, at=slice(None), power=1.0, top=None):
+        """Gradients (n, d, K) of ``t_k / B**power`` (``t_k * N / B`` with ``top = N``) in the unit-free frame.
+
+        Up to a factor common to the columns.
+        """
         B = values[at][:, index] @ np.asarray(coefs)
         gB = grads[at][:, :, index] @ np.asarray(coefs)
         V, G = values[at], grads[at]
+        if top is not None:
+            N = values[at][:, top[0]] @ np.asarray(top[1])
+            gN = grads[at][:, :, top[0]] @ np.asarray(top[1])
+            with np.errstate(all="ignore"):
+                U = B[:, None, None] * (N[:, None, None] * G + V[:, None, :] * gN[:, :, None])
+                U = (U - (V * N[:, None])[:, None, :] * gB[:, :, None]) / (B * B)[:, None, None]
+            return U * scale[None, :, None]
         with np.errstate(all="ignore"):
             U = (G * B[:, None, None] - power * V[:, None, :] * gB[:, :, None]) / (
                 B * B if power == 1 else B ** (power + 1)
@@ -466,17 +527,21 @@ def _ratio_candidates(X, target, weights, ops, settings, rng, deadline, log, lab
     # Below the exact-fit level the screen's losses are ties (with all numerators at once several
     # denominators fit exactly): the simpler denominator goes first.
     screened.sort(key=lambda s: (max(s[0], settings.early_stop_loss), sum(complexity(terms[i]) for i in s[1])))
-    searched = [(index, coefs, 1.0) for _, index, coefs in screened[:RATIO_DENOMINATORS]]
+    searched = [(index, coefs, 1.0, None) for _, index, coefs in screened[:RATIO_DENOMINATORS]]
     if labelled is not None:
         powers = (1.0, 0.5) if "sqrt" in [op.name for op in settings.unary_ops] else (1.0,)
         picked = _label_denominators(terms, denominators, X[keep], labelled, ops, powers, RATIO_LABEL_DENOMINATORS)
-        searched += [s for s in picked if s not in searched]
+        searched += [(index, coefs, power, None) for index, coefs, power in picked]
+        searched = list(dict.fromkeys(searched))
+        pairs = combinations(polynomial, 2)
+        factors = _label_factors(terms, pairs, X[keep], labelled, ops, RATIO_LABEL_FACTORS)
+        searched += [(*bottom, 1.0, top) for top, bottom in factors]
     n_eff = weights.sum() ** 2 / (weights**2).sum()
     out, best_loss = [], np.inf
-    for index, coefs, power in searched:
+    for index, coefs, power, top in searched:
         if deadline is not None and time.monotonic() > deadline:
             break
-        U = divided(index, coefs, power=power)
+        U = divided(index, coefs, power=power, top=top)
         usable = np.all(np.isfinite(U), axis=(0, 1)) & (np.abs(U).max(axis=(0, 1)) > 0)
         if not usable.any():  # a denominator the labels picked can vanish at a surface point
             continue
@@ -497,7 +562,10 @@ def _ratio_candidates(X, target, weights, ops, settings, rng, deadline, log, lab
             c, loss = round_coefficients(
                 lambda c, s=fit.subset: problem.loss(s, c), fit.coefs, fit.loss, n_eff, rtol=settings.rounding_rtol
             )
-            out.append((("/", linear_tree(numerators, fit.subset, c), denominator), loss, "ratio"))
+            numerator = linear_tree(numerators, fit.subset, c)
+            if top is not None:
+                numerator = ("*", numerator, linear_tree(terms, *top))
+            out.append((("/", numerator, denominator), loss, "ratio"))
             best_loss = min(best_loss, loss)
     log(f"ratio: {len(screened)} denominators screened, best loss {best_loss:.3g}")
     return out, best_loss
