@@ -204,11 +204,11 @@ def test_the_label_search_finds_the_boundary_a_look_alike_seed_misses():
     assert again == found
 
 
-def _relativistic_momentum(n_labelled=3000, n_surface=300, noise=0.02, seed=0):
+def _relativistic_momentum(n_labelled=3000, n_surface=300, noise=0.02, seed=0, name="I.15.1"):
     """Surface points, noisy unit directions there, and labels of ``m*v/sqrt(1 - v**2/c**2)`` (``I.15.1``)."""
     from sksymgrad.search.labels import LabelledPoints
 
-    task = get_task("I.15.1")
+    task = get_task(name)
     rng = np.random.default_rng(seed)
     P = task.sample(n_labelled, rng)
     f = sympy.lambdify(task.variables, task.expression)(*P.T)
@@ -277,3 +277,38 @@ def test_a_denominator_the_labels_pick_that_vanishes_at_a_surface_point_is_skipp
         X, target, np.ones(len(X)), operator_table(settings), settings, np.random.default_rng(0), None, print, labelled
     )
     assert np.isfinite(best) and all(tree[2][0] != "sqrt" for tree, _, _ in found)
+
+
+def test_the_labels_pick_the_doppler_factor_no_single_denominator_has(monkeypatch):
+    import sksymgrad.search.engine as engine
+    from sksymgrad.search.engine import SearchSettings, _label_factors, _ratio_candidates
+    from sksymgrad.search.operators import resolve_operators
+
+    # omega_0*(1 + v/c)/sqrt(1 - v**2/c**2): the level sets of omega_0**2*(c + v)/(c - v); directions
+    # this noisy no longer pick its denominator c - v (they do at noise 0.2)
+    task, X, target, labelled = _relativistic_momentum(noise=0.3, name="I.34.14")
+    settings = SearchSettings(
+        binary_ops=resolve_operators(("+", "-", "*", "/"), 2),
+        unary_ops=resolve_operators(("square", "sqrt", "inv"), 1),
+        scale=X.std(axis=0),
+        trim=0.1,
+    )
+    ops = operator_table(settings)
+    symbols = sympy.symbols(task.variables)
+
+    def run():
+        found, _ = _ratio_candidates(
+            X, target, np.ones(len(X)), ops, settings, np.random.default_rng(0), None, lambda _: None, labelled
+        )
+        return [to_sympy(tree, symbols, ops) for tree, _, _ in found]
+
+    exprs = run()
+    assert any(recovered(e, task.expression, task.domain, tol=1e-8) for e in exprs), exprs
+    monkeypatch.setattr(engine, "RATIO_LABEL_FACTORS", 0)
+    assert not any(recovered(e, task.expression, task.domain, tol=1e-8) for e in run())
+
+    c, v, omega = (("x", task.variables.index(name)) for name in ("c", "v", "omega_0"))
+    terms = [c, v, omega, ("square", omega), ("*", c, v)]
+    (top, bottom), *_ = _label_factors(terms, [(0, 1), (0, 4), (2, 4)], X, labelled, ops, 1)
+    # (c + v)/(c - v), or its inverse the other way up: c*v and omega_0*c*v would not separate the labels
+    assert {top, bottom} == {((0, 1), (1.0, 1.0)), ((0, 1), (1.0, -1.0))}, (top, bottom)
