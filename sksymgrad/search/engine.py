@@ -456,7 +456,8 @@ def _ratio_candidates(X, target, weights, ops, settings, rng, deadline, log, lab
 
     With ``labelled`` (a binary classifier's labels), the denominators the
     labels pick are searched too (:func:`_label_denominators`), with
-    ``A/sqrt(B)`` among them.
+    ``A/sqrt(B)`` among them, and so is ``A * (t_i + t_j)/(t_i - t_j)`` for
+    the factor they pick (:func:`_label_factors`).
     """
     binary = [op.name for op in settings.binary_ops]
     if "/" not in binary or "+" not in binary or "-" not in binary or "*" not in binary:
