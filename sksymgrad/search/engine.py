@@ -315,12 +315,27 @@ LABEL_SCREEN_POINTS = 500
 RATIO_LABEL_FACTORS = 1
 
 
-def _nearest_labelled(X, labelled):
-    """Indices of the :data:`LABEL_SCREEN_POINTS` labelled points nearest the surface points ``X``."""
+def _label_screen(terms, X, labelled, ops):
+    """What the label screens score on: the terms' values on the labelled points, and near the surface.
+
+    Returns
+    -------
+    every : ndarray of shape (n_labelled, K)
+        The values of ``terms`` (not finite where a term is undefined).
+    at : ndarray of int
+        The :data:`LABEL_SCREEN_POINTS` labelled points nearest the surface
+        points ``X`` (standardised distance), where candidate boundaries differ.
+    sizes : ndarray of shape (K,)
+        The terms' complexities.
+    """
     scale = labelled.points.std(axis=0)
     scale = np.where(scale > 0, scale, 1.0)
     distance, _ = cKDTree(X / scale).query(labelled.points / scale)
-    return np.argsort(distance, kind="stable")[:LABEL_SCREEN_POINTS]
+    at = np.argsort(distance, kind="stable")[:LABEL_SCREEN_POINTS]
+    n = len(labelled.points)
+    with np.errstate(all="ignore"):
+        every = np.column_stack([np.broadcast_to(evaluate_value(t, labelled.points, ops), (n,)) for t in terms])
+    return every, at, np.array([complexity(t) for t in terms])
 
 
 def _label_denominators(terms, denominators, X, labelled, ops, powers, count):
@@ -346,10 +361,8 @@ def _label_denominators(terms, denominators, X, labelled, ops, powers, count):
         Denominator ``B = sum(coefs * terms[index])``, positive on the
         labelled points where ``power != 1``.
     """
-    at = _nearest_labelled(X, labelled)
-    every = _values_on(terms, labelled.points, ops)
+    every, at, sizes = _label_screen(terms, X, labelled, ops)
     values, labels = every[at], labelled.labels[at]
-    sizes = np.array([complexity(t) for t in terms])
     ranked = []
     for index, coefs in denominators:
         B = every[:, index] @ np.asarray(coefs)
@@ -374,13 +387,6 @@ def _label_denominators(terms, denominators, X, labelled, ops, powers, count):
     return picked
 
 
-def _values_on(terms, points, ops):
-    """The values (n, K) of ``terms`` on ``points`` (not finite where a term is undefined)."""
-    n = len(points)
-    with np.errstate(all="ignore"):
-        return np.column_stack([np.broadcast_to(evaluate_value(t, points, ops), (n,)) for t in terms])
-
-
 def _label_factors(terms, pairs, X, labelled, ops, count):
     """The ``count`` factors ``(t_i + t_j)/(t_i - t_j)`` by which one library term best separates the labels.
 
@@ -401,10 +407,8 @@ def _label_factors(terms, pairs, X, labelled, ops, count):
         ``F = sum(coefs * terms[index])`` over ``sum(...)``, each a pair
         ``(index, coefs)``.
     """
-    at = _nearest_labelled(X, labelled)
-    every = _values_on(terms, labelled.points, ops)
+    every, at, sizes = _label_screen(terms, X, labelled, ops)
     values, labels = every[at], labelled.labels[at]
-    sizes = np.array([complexity(t) for t in terms])
     ranked = []
     for i, j in pairs:
         plus, minus = every[:, i] + every[:, j], every[:, i] - every[:, j]

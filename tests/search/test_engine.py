@@ -220,17 +220,23 @@ def _relativistic_momentum(n_labelled=3000, n_surface=300, noise=0.02, seed=0, n
     return task, X, target, LabelledPoints(P, (f > level).astype(int), OPERATORS)
 
 
-def test_the_labels_pick_the_denominator_under_a_square_root_the_directions_cannot():
-    from sksymgrad.search.engine import SearchSettings, _label_denominators, _ratio_candidates
+def _ratio_settings(X):
+    from sksymgrad.search.engine import SearchSettings
     from sksymgrad.search.operators import resolve_operators
 
-    task, X, target, labelled = _relativistic_momentum()
-    settings = SearchSettings(
+    return SearchSettings(
         binary_ops=resolve_operators(("+", "-", "*", "/"), 2),
         unary_ops=resolve_operators(("square", "sqrt", "inv"), 1),
         scale=X.std(axis=0),
         trim=0.1,
     )
+
+
+def test_the_labels_pick_the_denominator_under_a_square_root_the_directions_cannot():
+    from sksymgrad.search.engine import _label_denominators, _ratio_candidates
+
+    task, X, target, labelled = _relativistic_momentum()
+    settings = _ratio_settings(X)
     ops = operator_table(settings)
     m, v, c = sympy.symbols(task.variables)
 
@@ -281,18 +287,12 @@ def test_a_denominator_the_labels_pick_that_vanishes_at_a_surface_point_is_skipp
 
 def test_the_labels_pick_the_doppler_factor_no_single_denominator_has(monkeypatch):
     import sksymgrad.search.engine as engine
-    from sksymgrad.search.engine import SearchSettings, _label_factors, _ratio_candidates
-    from sksymgrad.search.operators import resolve_operators
+    from sksymgrad.search.engine import _label_factors, _ratio_candidates
 
     # omega_0*(1 + v/c)/sqrt(1 - v**2/c**2): the level sets of omega_0**2*(c + v)/(c - v); directions
     # this noisy no longer pick its denominator c - v (they do at noise 0.2)
     task, X, target, labelled = _relativistic_momentum(noise=0.3, name="I.34.14")
-    settings = SearchSettings(
-        binary_ops=resolve_operators(("+", "-", "*", "/"), 2),
-        unary_ops=resolve_operators(("square", "sqrt", "inv"), 1),
-        scale=X.std(axis=0),
-        trim=0.1,
-    )
+    settings = _ratio_settings(X)
     ops = operator_table(settings)
     symbols = sympy.symbols(task.variables)
 
