@@ -414,9 +414,8 @@ def _label_factors(terms, pairs, X, labelled, ops, count):
         plus, minus = every[:, i] + every[:, j], every[:, i] - every[:, j]
         if any(not np.all(np.isfinite(b)) or _crosses_zero(b) for b in (plus, minus)):
             continue
-        for top, bottom in (((1.0, 1.0), (1.0, -1.0)), ((1.0, -1.0), (1.0, 1.0))):
-            factor = (every[:, [i, j]] @ top / (every[:, [i, j]] @ bottom))[at]
-            errors = count_misclassified_columns(values * factor[:, None], labels)
+        for top, bottom, factor in (((1.0, 1.0), (1.0, -1.0), plus / minus), ((1.0, -1.0), (1.0, 1.0), minus / plus)):
+            errors = count_misclassified_columns(values * factor[at, None], labels)
             fewest = errors == errors.min()
             size = min(sizes[fewest]) + 2 * (complexity(terms[i]) + complexity(terms[j])) + 3
             ranked.append((int(errors.min()), size, ((i, j), top), ((i, j), bottom)))
