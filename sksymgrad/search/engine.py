@@ -3,6 +3,7 @@
 import time
 from dataclasses import dataclass
 from itertools import combinations
+from typing import NamedTuple
 
 import numpy as np
 import scipy.linalg.lapack
@@ -315,19 +316,18 @@ LABEL_SCREEN_POINTS = 500
 RATIO_LABEL_FACTORS = 1
 
 
-def _label_screen(terms, X, labelled, ops):
-    """What the label screens score on: the terms' values on the labelled points, and near the surface.
+class LabelScreen(NamedTuple):
+    """What the label screens score on (:func:`_label_screen`), computed once for both."""
 
-    Returns
-    -------
-    every : ndarray of shape (n_labelled, K)
-        The values of ``terms`` (not finite where a term is undefined).
-    at : ndarray of int
-        The :data:`LABEL_SCREEN_POINTS` labelled points nearest the surface
-        points ``X`` (standardised distance), where candidate boundaries differ.
-    sizes : ndarray of shape (K,)
-        The terms' complexities.
-    """
+    every: np.ndarray  # (n_labelled, K): the terms' values (not finite where a term is undefined)
+    at: np.ndarray  # the labelled points nearest the surface, where candidate boundaries differ
+    labels: np.ndarray  # their labels
+    sizes: np.ndarray  # (K,): the terms' complexities
+
+
+def _label_screen(terms, X, labelled, ops):
+    """The :class:`LabelScreen` of ``terms``: its points are the :data:`LABEL_SCREEN_POINTS` labelled points
+    nearest the surface points ``X`` (standardised distance)."""
     scale = labelled.points.std(axis=0)
     scale = np.where(scale > 0, scale, 1.0)
     distance, _ = cKDTree(X / scale).query(labelled.points / scale)
@@ -335,10 +335,10 @@ def _label_screen(terms, X, labelled, ops):
     n = len(labelled.points)
     with np.errstate(all="ignore"):
         every = np.column_stack([np.broadcast_to(evaluate_value(t, labelled.points, ops), (n,)) for t in terms])
-    return every, at, np.array([complexity(t) for t in terms])
+    return LabelScreen(every, at, labelled.labels[at], np.array([complexity(t) for t in terms]))
 
 
-def _label_denominators(terms, denominators, X, labelled, ops, powers, count):
+def _label_denominators(terms, denominators, screen, powers, count):
     """The ``count`` denominators ``B**p`` under which one library term best separates the labels.
 
     The direction screen of :func:`_ratio_candidates` fits every numerator
@@ -349,8 +349,9 @@ def _label_denominators(terms, denominators, X, labelled, ops, powers, count):
     denominators are ranked by the fewest labels that one such quotient
     misclassifies at its best threshold, ties going to the simpler quotient
     (``c*m/sqrt(c**2 - v**2)`` before ``c**2*m**2/(c**2 - v**2)``). The
-    labels counted are the :data:`LABEL_SCREEN_POINTS` nearest the surface
-    points ``X`` (standardised distance), where candidate boundaries differ.
+    labels counted are the ``screen``'s (:func:`_label_screen`): the
+    :data:`LABEL_SCREEN_POINTS` nearest the surface, where candidate
+    boundaries differ.
     ``p = 1/2`` reaches the level sets of ``t/sqrt(B)``
     (``m*c**3/sqrt(c**2 - v**2)``, a relativistic factor), which no ratio
     of sums has.
@@ -361,8 +362,8 @@ def _label_denominators(terms, denominators, X, labelled, ops, powers, count):
         Denominator ``B = sum(coefs * terms[index])``, positive on the
         labelled points where ``power != 1``.
     """
-    every, at, sizes = _label_screen(terms, X, labelled, ops)
-    values, labels = every[at], labelled.labels[at]
+    every, at, labels, sizes = screen
+    values = every[at]
     ranked = []
     for index, coefs in denominators:
         B = every[:, index] @ np.asarray(coefs)
@@ -387,7 +388,7 @@ def _label_denominators(terms, denominators, X, labelled, ops, powers, count):
     return picked
 
 
-def _label_factors(terms, pairs, X, labelled, ops, count):
+def _label_factors(terms, pairs, screen, count):
     """The ``count`` factors ``(t_i + t_j)/(t_i - t_j)`` by which one library term best separates the labels.
 
     A quotient of two sums over the same two terms is a Moebius function
@@ -407,8 +408,8 @@ def _label_factors(terms, pairs, X, labelled, ops, count):
         ``F = sum(coefs * terms[index])`` over ``sum(...)``, each a pair
         ``(index, coefs)``.
     """
-    every, at, sizes = _label_screen(terms, X, labelled, ops)
-    values, labels = every[at], labelled.labels[at]
+    every, at, labels, sizes = screen
+    values = every[at]
     ranked = []
     for i, j in pairs:
         plus, minus = every[:, i] + every[:, j], every[:, i] - every[:, j]
@@ -534,11 +535,11 @@ def _ratio_candidates(X, target, weights, ops, settings, rng, deadline, log, lab
     searched = [(index, coefs, 1.0, None) for _, index, coefs in screened[:RATIO_DENOMINATORS]]
     if labelled is not None:
         powers = (1.0, 0.5) if "sqrt" in [op.name for op in settings.unary_ops] else (1.0,)
-        picked = _label_denominators(terms, denominators, X[keep], labelled, ops, powers, RATIO_LABEL_DENOMINATORS)
+        screen = _label_screen(terms, X[keep], labelled, ops)
+        picked = _label_denominators(terms, denominators, screen, powers, RATIO_LABEL_DENOMINATORS)
         searched += [(index, coefs, power, None) for index, coefs, power in picked]
         searched = list(dict.fromkeys(searched))
-        pairs = combinations(polynomial, 2)
-        factors = _label_factors(terms, pairs, X[keep], labelled, ops, RATIO_LABEL_FACTORS)
+        factors = _label_factors(terms, combinations(polynomial, 2), screen, RATIO_LABEL_FACTORS)
         searched += [(*bottom, 1.0, top) for top, bottom in factors]
     n_eff = weights.sum() ** 2 / (weights**2).sum()
     out, best_loss = [], np.inf

@@ -233,7 +233,7 @@ def _ratio_settings(X):
 
 
 def test_the_labels_pick_the_denominator_under_a_square_root_the_directions_cannot():
-    from sksymgrad.search.engine import _label_denominators, _ratio_candidates
+    from sksymgrad.search.engine import _label_denominators, _label_screen, _ratio_candidates
 
     task, X, target, labelled = _relativistic_momentum()
     settings = _ratio_settings(X)
@@ -260,7 +260,7 @@ def test_the_labels_pick_the_denominator_under_a_square_root_the_directions_cann
     terms.append(("*", ("*", ("square", x[0]), ("square", x[1])), ("square", x[2])))
     denominators = [((i,), (1.0,)) for i in range(9)]
     denominators += [((i, j), (1.0, s)) for i, j in combinations(range(9), 2) for s in (1.0, -1.0)]
-    picked = _label_denominators(terms, denominators, X, labelled, ops, (1.0, 0.5), 2)
+    picked = _label_denominators(terms, denominators, _label_screen(terms, X, labelled, ops), (1.0, 0.5), 2)
     assert picked[0] == ((4, 5), (-1.0, 1.0), 0.5), picked
 
 
@@ -287,7 +287,7 @@ def test_a_denominator_the_labels_pick_that_vanishes_at_a_surface_point_is_skipp
 
 def test_the_labels_pick_the_doppler_factor_no_single_denominator_has(monkeypatch):
     import sksymgrad.search.engine as engine
-    from sksymgrad.search.engine import _label_factors, _ratio_candidates
+    from sksymgrad.search.engine import _label_factors, _label_screen, _ratio_candidates
 
     # omega_0*(1 + v/c)/sqrt(1 - v**2/c**2): the level sets of omega_0**2*(c + v)/(c - v); directions
     # this noisy no longer pick its denominator c - v (they do at noise 0.2)
@@ -309,6 +309,6 @@ def test_the_labels_pick_the_doppler_factor_no_single_denominator_has(monkeypatc
 
     c, v, omega = (("x", task.variables.index(name)) for name in ("c", "v", "omega_0"))
     terms = [c, v, omega, ("square", omega), ("*", c, v)]
-    (top, bottom), *_ = _label_factors(terms, [(0, 1), (0, 4), (2, 4)], X, labelled, ops, 1)
+    (top, bottom), *_ = _label_factors(terms, [(0, 1), (0, 4), (2, 4)], _label_screen(terms, X, labelled, ops), 1)
     # (c + v)/(c - v), or its inverse the other way up: c*v and omega_0*c*v would not separate the labels
     assert {top, bottom} == {((0, 1), (1.0, 1.0)), ((0, 1), (1.0, -1.0))}, (top, bottom)
