@@ -13,7 +13,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .export import expression_gradients, expression_values, to_latex
-from .search.engine import SearchSettings, front_from_candidates, label_candidates, operator_table, run_search
+from .search.engine import (
+    SearchSettings,
+    front_from_candidates,
+    label_candidates,
+    multiplied_candidates,
+    operator_table,
+    run_search,
+)
 from .search.expressions import evaluate
 from .search.labels import LabelledPoints, binary_labels, significantly_worse
 from .search.losses import direction_loss, direction_targets, pointwise_direction_loss
@@ -567,24 +574,31 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         return front_from_candidates(candidates, self.symbols_, ops, "gradient", X, target, weights, labelled)
 
     def _search_labels(self, front, X, target, weights, ops, settings, seed, progress, labelled):
-        """Add the formulas of the label-driven evolution, seeded with ``front``, to ``front``."""
+        """Add what the labels propose to ``front``: the label-driven evolution's formulas, seeded with
+        ``front``, then the front's formulas times the factors the labels pick."""
         if progress is not None:
             progress("evolution on the labels")
         t0 = time.monotonic()
         deadline = None if self.max_time is None else t0 + self.max_time
         trees = label_candidates(list(front["tree"]), labelled, ops, settings, seed, deadline)
-        losses = self._direction_losses(trees, X, target, weights, ops)
+        timed_out = deadline is not None and time.monotonic() > deadline
+        front, best = self._joined(front, trees, "labels", X, target, weights, ops, labelled)
         self.history_.append(
-            {
-                "strategy": "labels",
-                "seconds": time.monotonic() - t0,
-                "best_loss": min(losses, default=np.inf),
-                "timed_out": deadline is not None and time.monotonic() > deadline,
-            }
+            {"strategy": "labels", "seconds": time.monotonic() - t0, "best_loss": best, "timed_out": timed_out}
         )
+        t0 = time.monotonic()
+        trees = multiplied_candidates(list(front["tree"]), X, labelled, ops, settings)
+        front, best = self._joined(front, trees, "factor", X, target, weights, ops, labelled)
+        self.history_.append({"strategy": "label factors", "seconds": time.monotonic() - t0, "best_loss": best})
+        return front
+
+    def _joined(self, front, trees, source, X, target, weights, ops, labelled):
+        """``front`` rebuilt with ``trees`` among its candidates, and the trees' best direction loss."""
+        losses = self._direction_losses(trees, X, target, weights, ops)
         candidates = list(zip(front["tree"], front["loss"], front["source"]))
-        candidates += [(tree, loss, "labels") for tree, loss in zip(trees, losses)]
-        return front_from_candidates(candidates, self.symbols_, ops, "gradient", X, target, weights, labelled)
+        candidates += [(tree, loss, source) for tree, loss in zip(trees, losses)]
+        front = front_from_candidates(candidates, self.symbols_, ops, "gradient", X, target, weights, labelled)
+        return front, min(losses, default=np.inf)
 
     def _direction_losses(self, trees, X, target, weights, ops):
         """Direction loss of each tree (in the original features) against ``target``."""

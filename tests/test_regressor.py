@@ -287,7 +287,7 @@ def test_the_label_search_finds_the_concept_the_networks_directions_hide():
     told = SymbolicGradientRegressor(strategies=("linear", "labels"), **settings).fit(X, members.mean(axis=0), **fit)
     assert str(told.sympy().expand()) == "a*b + a", told.summary()
     assert told.equations_.loc[told.best_index_, ["label_errors", "source"]].tolist() == [0, "labels"]
-    assert [h["strategy"] for h in told.history_][-1] == "labels"
+    assert [h["strategy"] for h in told.history_][-2:] == ["labels", "label factors"]
     # without labels the strategy has nothing to read and does not run
     unlabelled = SymbolicGradientRegressor(strategies=("linear", "labels"), **settings).fit(
         X, members.mean(axis=0), member_gradients=members

@@ -3,19 +3,17 @@
 import time
 from dataclasses import dataclass
 from itertools import combinations
-from typing import NamedTuple
 
 import numpy as np
 import scipy.linalg.lapack
 import sympy
-from scipy.spatial import cKDTree
 
 from .evolution import EvolutionConfig, evolve
 from .expressions import complexity, constants_of, evaluate, evaluate_value, to_sympy
-from .labels import count_misclassified_columns
 from .library import build_term_library, monomials
 from .linear import DirectionProblem, ValueProblem, beam_search, fit_batched, round_coefficients, term_matrix
 from .pareto import equations_frame, pareto_front
+from .screens import crosses_zero, label_denominators, label_factors, label_multipliers, label_screen, without_offset
 from .simplify import (
     drop_negligible_terms,
     in_differences,
@@ -25,7 +23,15 @@ from .simplify import (
     sympy_complexity,
 )
 
-__all__ = ["SearchSettings", "operator_table", "run_search", "label_candidates", "linear_tree", "front_from_candidates"]
+__all__ = [
+    "SearchSettings",
+    "operator_table",
+    "run_search",
+    "label_candidates",
+    "multiplied_candidates",
+    "linear_tree",
+    "front_from_candidates",
+]
 
 
 @dataclass
@@ -231,7 +237,7 @@ def _quotient_candidates(sums, X, target, weights, ops, settings, rng, log):
                     for side in (None, "top", "bottom") if level else (None,):
                         tree = _quotient_tree(terms, coefs, top, bottom, level, side)
                         with np.errstate(all="ignore"):
-                            if _crosses_zero(evaluate_value(tree[2], X[rows], ops)):
+                            if crosses_zero(evaluate_value(tree[2], X[rows], ops)):
                                 continue
                         split_losses.append((screen(tree), side, tree))
             # the splits as they stand and those with the level moved in compete for separate slots:
@@ -257,13 +263,6 @@ def _quotient_candidates(sums, X, target, weights, ops, settings, rng, log):
 def _free_numbers(values):
     """How many of ``values`` are numbers other than 0 and +-1 (constants a formula has to state)."""
     return int(sum(not np.isclose(abs(v), 1.0) and not np.isclose(v, 0.0) for v in values))
-
-
-def _crosses_zero(denominator):
-    """Whether a denominator changes sign or nears zero on the data: then it is not a concept's."""
-    return np.sign(denominator).min() != np.sign(denominator).max() or np.abs(denominator).min() < (
-        1e-3 * np.median(np.abs(denominator))
-    )
 
 
 def _surface_level(terms, coefs, X, ops):
@@ -308,120 +307,14 @@ RATIO_DENOMINATORS = 3
 #: Up to this many variables numerators also get the quartic monomials (the square of a quadratic,
 #: as in ``(t - q*r)**2/(1 - q**2)``, the square of a Lorentz transformation).
 RATIO_QUARTIC_FEATURES = 3
-#: Denominators the labels pick (:func:`_label_denominators`), searched beside the screen's.
+#: Denominators the labels pick (:func:`~sksymgrad.search.screens.label_denominators`), searched beside the screen's.
 RATIO_LABEL_DENOMINATORS = 2
-#: The labels the denominators are ranked on: those nearest the decision surface.
-LABEL_SCREEN_POINTS = 500
-#: Factors ``(t_i + t_j)/(t_i - t_j)`` the labels pick (:func:`_label_factors`), searched as multipliers.
+#: Front formulas up to this complexity are multiplied by factors the labels pick (:func:`multiplied_candidates`).
+MULTIPLIED_MAX_COMPLEXITY = 10
+#: Products the labels pick there.
+LABEL_MULTIPLIERS = 1
+#: Factors ``(t_i + t_j)/(t_i - t_j)`` the labels pick (:func:`~.screens.label_factors`), searched as multipliers.
 RATIO_LABEL_FACTORS = 1
-
-
-class LabelScreen(NamedTuple):
-    """What the label screens score on (:func:`_label_screen`), computed once for both."""
-
-    every: np.ndarray  # (n_labelled, K): the terms' values (not finite where a term is undefined)
-    at: np.ndarray  # the labelled points nearest the surface, where candidate boundaries differ
-    labels: np.ndarray  # their labels
-    sizes: np.ndarray  # (K,): the terms' complexities
-
-
-def _label_screen(terms, X, labelled, ops):
-    """The :class:`LabelScreen` of ``terms``: its points are the :data:`LABEL_SCREEN_POINTS` labelled points
-    nearest the surface points ``X`` (standardised distance)."""
-    scale = labelled.points.std(axis=0)
-    scale = np.where(scale > 0, scale, 1.0)
-    distance, _ = cKDTree(X / scale).query(labelled.points / scale)
-    at = np.argsort(distance, kind="stable")[:LABEL_SCREEN_POINTS]
-    n = len(labelled.points)
-    with np.errstate(all="ignore"):
-        every = np.column_stack([np.broadcast_to(evaluate_value(t, labelled.points, ops), (n,)) for t in terms])
-    return LabelScreen(every, at, labelled.labels[at], np.array([complexity(t) for t in terms]))
-
-
-def _label_denominators(terms, denominators, screen, powers, count):
-    """The ``count`` denominators ``B**p`` under which one library term best separates the labels.
-
-    The direction screen of :func:`_ratio_candidates` fits every numerator
-    term at once, so through networks it cannot rank: every denominator
-    fits their directions to within their error. The labels carry no
-    network error, and a quotient ``t/B**p`` with a single term ``t`` has
-    no coefficient to fit, so each candidate costs one sort: the
-    denominators are ranked by the fewest labels that one such quotient
-    misclassifies at its best threshold, ties going to the simpler quotient
-    (``c*m/sqrt(c**2 - v**2)`` before ``c**2*m**2/(c**2 - v**2)``). The
-    labels counted are the ``screen``'s (:func:`_label_screen`): the
-    :data:`LABEL_SCREEN_POINTS` nearest the surface, where candidate
-    boundaries differ.
-    ``p = 1/2`` reaches the level sets of ``t/sqrt(B)``
-    (``m*c**3/sqrt(c**2 - v**2)``, a relativistic factor), which no ratio
-    of sums has.
-
-    Returns
-    -------
-    list of (index, coefs, power)
-        Denominator ``B = sum(coefs * terms[index])``, positive on the
-        labelled points where ``power != 1``.
-    """
-    every, at, labels, sizes = screen
-    values = every[at]
-    ranked = []
-    for index, coefs in denominators:
-        B = every[:, index] @ np.asarray(coefs)
-        if not np.all(np.isfinite(B)) or _crosses_zero(B):  # on all the data, not only near the surface
-            continue
-        oriented = tuple(float(c) for c in np.sign(B[0]) * np.asarray(coefs))
-        for power in powers:
-            with np.errstate(all="ignore"):
-                errors = count_misclassified_columns(values / np.abs(B[at])[:, None] ** power, labels)
-            if power == 1:
-                errors[list(index)] = len(at)  # t_i/(t_i + t_j) has the level sets of t_j/t_i: no denominator
-            fewest = errors == errors.min()
-            size = min(sizes[fewest]) + sum(complexity(terms[i]) for i in index) + (1 if power == 1 else 2)
-            ranked.append((int(errors.min()), size, index, coefs if power == 1 else oriented, power))
-    ranked.sort(key=lambda r: r[:2])
-    picked = []
-    for _, _, index, coefs, power in ranked:
-        if len(picked) == count:
-            break
-        if all(index != other for other, _, _ in picked):  # t**2/B is t/sqrt(B) squared: one power each
-            picked.append((index, coefs, power))
-    return picked
-
-
-def _label_factors(terms, pairs, screen, count):
-    """The ``count`` factors ``(t_i + t_j)/(t_i - t_j)`` by which one library term best separates the labels.
-
-    A quotient of two sums over the same two terms is a Moebius function
-    of their ratio, ``(1 + w)/(1 - w)`` with ``w = t_j/t_i`` (a Doppler
-    factor, ``(c + v)/(c - v)``), and ``t * (1 + w)/(1 - w)`` has level
-    sets that neither a single-term quotient ``t/B`` nor a sum of terms
-    has, so neither the denominators of :func:`_label_denominators` nor the
-    direction screen reach it. Scored as there: each ``t * F`` has no
-    coefficient to fit, so the factors ``F`` (and their inverses) are ranked
-    by the fewest labels, near the surface, that one such product
-    misclassifies at its best threshold, ties going to the simpler product.
-    Factors whose sum or difference nears zero on the data are skipped.
-
-    Returns
-    -------
-    list of (top, bottom)
-        ``F = sum(coefs * terms[index])`` over ``sum(...)``, each a pair
-        ``(index, coefs)``.
-    """
-    every, at, labels, sizes = screen
-    values = every[at]
-    ranked = []
-    for i, j in pairs:
-        plus, minus = every[:, i] + every[:, j], every[:, i] - every[:, j]
-        if any(not np.all(np.isfinite(b)) or _crosses_zero(b) for b in (plus, minus)):
-            continue
-        for top, bottom, factor in (((1.0, 1.0), (1.0, -1.0), plus / minus), ((1.0, -1.0), (1.0, 1.0), minus / plus)):
-            errors = count_misclassified_columns(values * factor[at, None], labels)
-            fewest = errors == errors.min()
-            size = min(sizes[fewest]) + 2 * (complexity(terms[i]) + complexity(terms[j])) + 3
-            ranked.append((int(errors.min()), size, ((i, j), top), ((i, j), bottom)))
-    ranked.sort(key=lambda r: r[:2])
-    return [(top, bottom) for _, _, top, bottom in ranked[:count]]
 
 
 def _independent_columns(U, rtol=1e-5):
@@ -459,9 +352,9 @@ def _ratio_candidates(X, target, weights, ops, settings, rng, deadline, log, lab
     numerators ``1 + ...`` (``(1 + a**2 + b**2)/p``).
 
     With ``labelled`` (a binary classifier's labels), the denominators the
-    labels pick are searched too (:func:`_label_denominators`), with
+    labels pick are searched too (:func:`~sksymgrad.search.screens.label_denominators`), with
     ``A/sqrt(B)`` among them, and so is ``A * (t_i + t_j)/(t_i - t_j)`` for
-    the factor they pick (:func:`_label_factors`).
+    the factor they pick (:func:`~sksymgrad.search.screens.label_factors`).
     """
     binary = [op.name for op in settings.binary_ops]
     if "/" not in binary or "+" not in binary or "-" not in binary or "*" not in binary:
@@ -519,7 +412,7 @@ def _ratio_candidates(X, target, weights, ops, settings, rng, deadline, log, lab
     for index, coefs in denominators:
         if deadline is not None and time.monotonic() > deadline:
             break
-        if _crosses_zero(values[rows][:, index] @ np.asarray(coefs)):
+        if crosses_zero(values[rows][:, index] @ np.asarray(coefs)):
             continue
         U = divided(index, coefs, rows)
         usable = np.all(np.isfinite(U), axis=(0, 1)) & (np.abs(U).max(axis=(0, 1)) > 0)
@@ -535,11 +428,11 @@ def _ratio_candidates(X, target, weights, ops, settings, rng, deadline, log, lab
     searched = [(index, coefs, 1.0, None) for _, index, coefs in screened[:RATIO_DENOMINATORS]]
     if labelled is not None:
         powers = (1.0, 0.5) if "sqrt" in [op.name for op in settings.unary_ops] else (1.0,)
-        screen = _label_screen(terms, X[keep], labelled, ops)
-        picked = _label_denominators(terms, denominators, screen, powers, RATIO_LABEL_DENOMINATORS)
+        screen = label_screen(terms, X[keep], labelled, ops)
+        picked = label_denominators(terms, denominators, screen, powers, RATIO_LABEL_DENOMINATORS)
         searched += [(index, coefs, power, None) for index, coefs, power in picked]
         searched = list(dict.fromkeys(searched))
-        factors = _label_factors(terms, combinations(polynomial, 2), screen, RATIO_LABEL_FACTORS)
+        factors = label_factors(terms, combinations(polynomial, 2), screen, RATIO_LABEL_FACTORS)
         searched += [(*bottom, 1.0, top) for top, bottom in factors]
     n_eff = weights.sum() ** 2 / (weights**2).sum()
     out, best_loss = [], np.inf
@@ -574,6 +467,70 @@ def _ratio_candidates(X, target, weights, ops, settings, rng, deadline, log, lab
             best_loss = min(best_loss, loss)
     log(f"ratio: {len(screened)} denominators screened, best loss {best_loss:.3g}")
     return out, best_loss
+
+
+def multiplied_candidates(trees, X, labelled, ops, settings):
+    """Formulas of ``trees`` times the factor ``t / B**p`` that the labels pick.
+
+    The search through networks finds ``x - u*t`` where the concept is
+    ``(x - u*t)/sqrt(1 - u**2/c**2)``: a factor that spans 1 to 1.34 on the
+    data moves the networks' directions less than their error, and the
+    ratio path's screens score one-term numerators only. Each formula of up
+    to :data:`MULTIPLIED_MAX_COMPLEXITY` nodes (without its additive
+    constant, which the directions never fixed) is multiplied by every
+    ``t / B**p`` of the ratio path's polynomial terms and denominators, and
+    the labels rank the products
+    (:func:`~sksymgrad.search.screens.label_multipliers`); the best
+    :data:`LABEL_MULTIPLIERS` are returned as candidates, for the front and
+    the selection to judge like any other.
+
+    Parameters
+    ----------
+    trees : list of tuple
+        The formulas found so far (the front's).
+    X : ndarray of shape (n, d)
+        The surface points (the labelled points nearest them are screened).
+    labelled : LabelledPoints
+    ops : dict
+    settings : SearchSettings
+
+    Returns
+    -------
+    list of tuple
+        Trees, ``A * t / B`` or ``A * t / sqrt(B)``.
+    """
+    binary = [op.name for op in settings.binary_ops]
+    if X.shape[1] > RATIO_MAX_FEATURES or "*" not in binary or "/" not in binary or "+" not in binary:
+        return []
+    unary = [op.name for op in settings.unary_ops]
+    tiers = build_term_library(X, binary, unary, settings.max_degree)
+    terms = [t for t in tiers[0] if t[0] in ("x", "square", "*")]
+    denominators = [((i,), (1.0,)) for i in range(len(terms))]
+    signs = (1.0, -1.0) if "-" in binary else (1.0,)
+    denominators += [((i, j), (1.0, s)) for i, j in combinations(range(len(terms)), 2) for s in signs]
+    numerators = []
+    for tree in dict.fromkeys(without_offset(t) for t in trees):
+        # a lone variable times t/B**p is a one-term quotient, the ratio path's
+        if tree is None or tree[0] == "x" or complexity(tree) > MULTIPLIED_MAX_COMPLEXITY:
+            continue
+        with np.errstate(all="ignore"):
+            values = np.broadcast_to(evaluate_value(tree, labelled.points, ops), labelled.labels.shape)
+        if np.all(np.isfinite(values)):
+            numerators.append((tree, values))
+    if not numerators:
+        return []
+    powers = (1.0, 0.5) if "sqrt" in unary else (1.0,)
+    screen = label_screen(terms, X, labelled, ops)
+    out = []
+    # a factor of one ratio w = t_j/t_i, (1 - w)**-p up to t_i**-p, needs a multiplier of degree p*deg(B): 1 or 2
+    multipliers = [k for k, t in enumerate(terms) if t[0] == "x" or (t[0] == "square" and t[1][0] == "x")]
+    for tree, k, index, coefs, power in label_multipliers(
+        numerators, terms, multipliers, denominators, screen, powers, LABEL_MULTIPLIERS
+    ):
+        numerator = tree if k is None else ("*", tree, terms[k])
+        denominator = linear_tree(terms, index, coefs)
+        out.append(("/", numerator, denominator if power == 1 else ("sqrt", denominator)))
+    return out
 
 
 def run_search(

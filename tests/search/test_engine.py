@@ -233,7 +233,8 @@ def _ratio_settings(X):
 
 
 def test_the_labels_pick_the_denominator_under_a_square_root_the_directions_cannot():
-    from sksymgrad.search.engine import _label_denominators, _label_screen, _ratio_candidates
+    from sksymgrad.search.engine import _ratio_candidates
+    from sksymgrad.search.screens import label_denominators, label_screen
 
     task, X, target, labelled = _relativistic_momentum()
     settings = _ratio_settings(X)
@@ -260,7 +261,7 @@ def test_the_labels_pick_the_denominator_under_a_square_root_the_directions_cann
     terms.append(("*", ("*", ("square", x[0]), ("square", x[1])), ("square", x[2])))
     denominators = [((i,), (1.0,)) for i in range(9)]
     denominators += [((i, j), (1.0, s)) for i, j in combinations(range(9), 2) for s in (1.0, -1.0)]
-    picked = _label_denominators(terms, denominators, _label_screen(terms, X, labelled, ops), (1.0, 0.5), 2)
+    picked = label_denominators(terms, denominators, label_screen(terms, X, labelled, ops), (1.0, 0.5), 2)
     assert picked[0] == ((4, 5), (-1.0, 1.0), 0.5), picked
 
 
@@ -275,7 +276,7 @@ def test_a_denominator_the_labels_pick_that_vanishes_at_a_surface_point_is_skipp
         scale=X.std(axis=0),
     )
     # sqrt(m - 2) is undefined at the surface points where m < 2: no numerator is usable under it
-    monkeypatch.setattr(engine, "_label_denominators", lambda terms, *_: [((terms.index(("x", 0)),), (1.0,), 0.5)])
+    monkeypatch.setattr(engine, "label_denominators", lambda terms, *_: [((terms.index(("x", 0)),), (1.0,), 0.5)])
     monkeypatch.setattr(engine, "RATIO_DENOMINATORS", 1)
     X = X.copy()
     X[:, 0] -= 2.0
@@ -287,7 +288,8 @@ def test_a_denominator_the_labels_pick_that_vanishes_at_a_surface_point_is_skipp
 
 def test_the_labels_pick_the_doppler_factor_no_single_denominator_has(monkeypatch):
     import sksymgrad.search.engine as engine
-    from sksymgrad.search.engine import _label_factors, _label_screen, _ratio_candidates
+    from sksymgrad.search.engine import _ratio_candidates
+    from sksymgrad.search.screens import label_factors, label_screen
 
     # omega_0*(1 + v/c)/sqrt(1 - v**2/c**2): the level sets of omega_0**2*(c + v)/(c - v); directions
     # this noisy no longer pick its denominator c - v (they do at noise 0.2)
@@ -309,6 +311,24 @@ def test_the_labels_pick_the_doppler_factor_no_single_denominator_has(monkeypatc
 
     c, v, omega = (("x", task.variables.index(name)) for name in ("c", "v", "omega_0"))
     terms = [c, v, omega, ("square", omega), ("*", c, v)]
-    (top, bottom), *_ = _label_factors(terms, [(0, 1), (0, 4), (2, 4)], _label_screen(terms, X, labelled, ops), 1)
+    (top, bottom), *_ = label_factors(terms, [(0, 1), (0, 4), (2, 4)], label_screen(terms, X, labelled, ops), 1)
     # (c + v)/(c - v), or its inverse the other way up: c*v and omega_0*c*v would not separate the labels
     assert {top, bottom} == {((0, 1), (1.0, 1.0)), ((0, 1), (1.0, -1.0))}, (top, bottom)
+
+
+def test_the_labels_multiply_a_found_numerator_by_the_lorentz_factor():
+    from sksymgrad.search.engine import multiplied_candidates
+
+    # x - u*t is what the directions give for (x - u*t)/sqrt(1 - u**2/c**2) (I.15.3x): the factor spans 1 to
+    # 1.34 here; the search leaves the additive constant it never fitted (-2)
+    task, X, _, labelled = _relativistic_momentum(name="I.15.3x")
+    settings = _ratio_settings(X)
+    ops = operator_table(settings)
+    x, u, c, t = (("x", task.variables.index(name)) for name in ("x", "u", "c", "t"))
+    found = ("+", ("-", ("c", -2.0), x), ("*", u, t))
+    (tree,) = multiplied_candidates([found, x, ("*", u, t)], X, labelled, ops, settings)
+    expr = to_sympy(tree, sympy.symbols(task.variables), ops)
+    assert recovered(expr, task.expression, task.domain, tol=1e-8), expr
+    assert labelled.misclassified([tree]).sum() == 0 < labelled.misclassified([found]).sum()
+    # nothing to multiply: a lone variable times t/B is a one-term quotient, the ratio path's
+    assert multiplied_candidates([x], X, labelled, ops, settings) == []
