@@ -568,10 +568,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             )
             self.history_ += [dict(h, strategy=f"reduced/{h['strategy']}") for h in history]
             trees = [substitute(tree, reduction.columns) for tree in reduced["tree"]]
-        candidates = list(zip(front["tree"], front["loss"], front["source"]))
-        losses = self._direction_losses(trees, X, target, weights, ops)
-        candidates += [(tree, loss, "structure") for tree, loss in zip(trees, losses)]
-        return front_from_candidates(candidates, self.symbols_, ops, "gradient", X, target, weights, labelled)
+        return self._joined(front, trees, "structure", X, target, weights, ops, labelled)[0]
 
     def _search_labels(self, front, X, target, weights, ops, settings, seed, progress, labelled):
         """Add what the labels propose to ``front``: the label-driven evolution's formulas, seeded with
