@@ -317,6 +317,13 @@ LABEL_MULTIPLIERS = 1
 RATIO_LABEL_FACTORS = 1
 
 
+def _sums_of_two(indices, signs):
+    """Denominators ``(index, coefs)``: each term alone, and each pair as ``t_i + s*t_j`` for ``s`` in ``signs``."""
+    return [((i,), (1.0,)) for i in indices] + [
+        ((i, j), (1.0, sign)) for i, j in combinations(indices, 2) for sign in signs
+    ]
+
+
 def _independent_columns(U, rtol=1e-5):
     """Indices of columns of ``U`` (n, d, K) that are not numerically combinations of the others.
 
@@ -376,8 +383,7 @@ def _ratio_candidates(X, target, weights, ops, settings, rng, deadline, log, lab
     terms = [t for t, k in zip(library, ok) if k]
     values, grads = values[:, ok], grads[..., ok]
     polynomial = [i for i, t in enumerate(terms) if t in tiers[0] and t[0] in ("x", "square", "*")]
-    denominators = [((i,), (1.0,)) for i in polynomial]
-    denominators += [((i, j), (1.0, sign)) for i, j in combinations(polynomial, 2) for sign in (1.0, -1.0)]
+    denominators = _sums_of_two(polynomial, (1.0, -1.0))
     if one in terms:
         denominators += [((terms.index(one), i), (1.0, sign)) for i in polynomial for sign in (1.0, -1.0)]
     scale = np.ones(X.shape[1]) if settings.scale is None else settings.scale
@@ -505,9 +511,7 @@ def multiplied_candidates(trees, X, labelled, ops, settings):
     unary = [op.name for op in settings.unary_ops]
     tiers = build_term_library(X, binary, unary, settings.max_degree)
     terms = [t for t in tiers[0] if t[0] in ("x", "square", "*")]
-    denominators = [((i,), (1.0,)) for i in range(len(terms))]
-    signs = (1.0, -1.0) if "-" in binary else (1.0,)
-    denominators += [((i, j), (1.0, s)) for i, j in combinations(range(len(terms)), 2) for s in signs]
+    denominators = _sums_of_two(range(len(terms)), (1.0, -1.0) if "-" in binary else (1.0,))
     numerators = []
     for tree in dict.fromkeys(without_offset(t) for t in trees):
         # a lone variable times t/B**p is a one-term quotient, the ratio path's
