@@ -543,10 +543,20 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         tol = self.symmetry_tol
         if tol == "auto":
             tol = 1e-5 if pairwise is None else noise_angle(network_disagreement(pairwise), self.noise_tolerance)
-        reduction, Y, GY, _ = reduce_by_symmetries(X, target / scale, tol, trim=self.trim_fraction)
+        # The search runs on two variables at least. The symmetry that would leave one is the least certain
+        # (applied last, at the largest residual; through networks often a false one): its combination joins
+        # the front as a formula, and the two-variable search, which finds a function of one combination
+        # itself when it is the concept, still runs.
+        steps = max(X.shape[1] - 2, 1)
+        reduction, Y, GY, _ = reduce_by_symmetries(X, target / scale, tol, max_steps=steps, trim=self.trim_fraction)
         self.reduction_ = reduction
         if reduction is None:
             return front
+        trees = []
+        if Y.shape[1] == 2:
+            last, _, _, _ = reduce_by_symmetries(Y, GY, tol, max_steps=1, trim=self.trim_fraction)
+            if last is not None:
+                trees.append(substitute(last.columns[0], reduction.columns))
         if Y.shape[1] == 1:
             trees = [reduction.columns[0]]  # the concept is a function of this one combination
         else:
@@ -567,7 +577,7 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
                 labelled_y,
             )
             self.history_ += [dict(h, strategy=f"reduced/{h['strategy']}") for h in history]
-            trees = [substitute(tree, reduction.columns) for tree in reduced["tree"]]
+            trees += [substitute(tree, reduction.columns) for tree in reduced["tree"]]
         return self._joined(front, trees, "structure", X, target, weights, ops, labelled)[0]
 
     def _search_labels(self, front, X, target, weights, ops, settings, seed, progress, labelled):
