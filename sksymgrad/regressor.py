@@ -161,6 +161,8 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         variables only through invariant combinations (``v/c``,
         ``x2 - x1``), and a second search runs in those (see
         :mod:`sksymgrad.search.structure`). Its formulas join the same front.
+        The reduction stops at two variables: a symmetry that would leave
+        one (the least certain, found last) adds its combination as a formula.
     symmetry_tol : float or 'auto', default='auto'
         Largest residual (an angle) of an accepted symmetry. ``'auto'``:
         with ``member_gradients``, ``sqrt(2 * noise_tolerance * tau)``, the
@@ -213,7 +215,8 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         ``ConvergenceWarning`` says so).
     reduction_ : Reduction or None
         The variables the symmetries of the direction field reduced the
-        problem to (``structure=True``), or ``None`` when none was found.
+        problem to (``structure=True``; two at least, where it had more),
+        or ``None`` when none was found.
     history_ : list of dict
         Per strategy: seconds and best loss.
     noise_level_ : float
@@ -595,16 +598,18 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         )
         t0 = time.monotonic()
         trees = multiplied_candidates(list(front["tree"]), X, labelled, ops, settings)
-        front, best = self._joined(front, trees, "factor", X, target, weights, ops, labelled)
+        front, best = self._joined(front, trees, "factor", X, target, weights, ops, labelled, count_constants=True)
         self.history_.append({"strategy": "label factors", "seconds": time.monotonic() - t0, "best_loss": best})
         return front
 
-    def _joined(self, front, trees, source, X, target, weights, ops, labelled):
+    def _joined(self, front, trees, source, X, target, weights, ops, labelled, count_constants=False):
         """``front`` rebuilt with ``trees`` among its candidates, and the trees' best direction loss."""
         losses = self._direction_losses(trees, X, target, weights, ops)
         candidates = list(zip(front["tree"], front["loss"], front["source"]))
         candidates += [(tree, loss, source) for tree, loss in zip(trees, losses)]
-        front = front_from_candidates(candidates, self.symbols_, ops, "gradient", X, target, weights, labelled)
+        front = front_from_candidates(
+            candidates, self.symbols_, ops, "gradient", X, target, weights, labelled, count_constants
+        )
         return front, min(losses, default=np.inf)
 
     def _direction_losses(self, trees, X, target, weights, ops):

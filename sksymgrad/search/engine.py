@@ -12,7 +12,7 @@ from .evolution import EvolutionConfig, evolve
 from .expressions import complexity, constants_of, evaluate, evaluate_value, to_sympy
 from .library import build_term_library, monomials
 from .linear import DirectionProblem, ValueProblem, beam_search, fit_batched, round_coefficients, term_matrix
-from .pareto import equations_frame, pareto_front
+from .pareto import equations_frame, nondominated, pareto_front
 from .screens import crosses_zero, label_denominators, label_factors, label_multipliers, label_screen, without_offset
 from .simplify import (
     drop_negligible_terms,
@@ -731,7 +731,14 @@ def _affine(tree, X, y, weights, ops):
     return ym - b * vm, b
 
 
-def front_from_candidates(candidates, symbols, ops, mode, X, target, weights, labelled=None):
+def _label_front(complexities, free, errors, count_constants):
+    """Rows non-dominated in (nodes, label errors); with ``count_constants``, in free constants too."""
+    if count_constants:
+        return nondominated(complexities, free, errors)
+    return pareto_front(complexities, errors)
+
+
+def front_from_candidates(candidates, symbols, ops, mode, X, target, weights, labelled=None, count_constants=False):
     """The Pareto front of ``(tree, loss, source)`` candidates, shown in simplest form.
 
     With ``labelled`` (:class:`~sksymgrad.search.labels.LabelledPoints`), the
@@ -747,6 +754,15 @@ def front_from_candidates(candidates, symbols, ops, mode, X, target, weights, la
     Summands that are numerically nil on ``X`` are dropped, and the front's
     polynomials are written in the differences of variables they depend on
     through (:func:`~sksymgrad.search.simplify.in_differences`).
+
+    With ``count_constants`` the labelled front also keeps a formula that
+    no other beats on nodes, free constants and label errors together: a
+    constant refitted to the labels is spent on them, so a formula without
+    it that misclassifies no more is not beaten by it, however many nodes
+    shorter (the selection charges the constant's digits). The regressor
+    asks for this on the front the selection reads only; the fronts that
+    seed later searches keep the two criteria (widening them changes the
+    label evolution's course, docs/method.md).
     """
     rows = []
     seen = set()
@@ -789,8 +805,9 @@ def front_from_candidates(candidates, symbols, ops, mode, X, target, weights, la
     if labelled is not None:
         # what each formula's form can do with its constants refitted (the selection refits them)
         errors = labelled.misclassified([labelled.refit(r["tree"]) for r in rows]).sum(axis=1)
-        keep = sorted(set(keep) | set(pareto_front([r["complexity"] for r in rows], errors)))
-        errors = errors[keep]
+        free = np.array([_free_numbers(constants_of(r["tree"])) for r in rows])
+        keep = sorted(set(keep) | set(_label_front([r["complexity"] for r in rows], free, errors, count_constants)))
+        errors, free = errors[keep], free[keep]
     rows = [rows[i] for i in keep]
     for row in rows:
         rewritten = in_differences(row["sympy_format"])
@@ -798,6 +815,6 @@ def front_from_candidates(candidates, symbols, ops, mode, X, target, weights, la
             row.update(complexity=sympy_complexity(rewritten), equation=sympy.sstr(rewritten), sympy_format=rewritten)
     keep = pareto_front([r["complexity"] for r in rows], [r["loss"] for r in rows])
     if labelled is not None:
-        keep = sorted(set(keep) | set(pareto_front([r["complexity"] for r in rows], errors)))
+        keep = sorted(set(keep) | set(_label_front([r["complexity"] for r in rows], free, errors, count_constants)))
     eq = equations_frame([rows[i] for i in keep])
     return eq[["complexity", "loss", "score", "equation", "sympy_format", "tree", "source"]]

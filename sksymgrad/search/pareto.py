@@ -3,7 +3,15 @@
 import numpy as np
 import pandas as pd
 
-__all__ = ["LOSS_FLOOR", "KNEE_FRACTION", "pareto_front", "add_scores", "select_equation", "select_allowed"]
+__all__ = [
+    "LOSS_FLOOR",
+    "KNEE_FRACTION",
+    "pareto_front",
+    "nondominated",
+    "add_scores",
+    "select_equation",
+    "select_allowed",
+]
 
 #: ``'knee'`` selection: a formula counts as a real step down the front when
 #: its score is at least this fraction of the largest score.
@@ -29,6 +37,23 @@ def pareto_front(complexities, losses):
                 continue
             keep.append(int(i))
             best = losses[i]
+    return keep
+
+
+def nondominated(*criteria):
+    """Indices of the entries no other entry beats on every criterion (no worse on all, better on one).
+
+    Examples
+    --------
+    >>> nondominated([10, 11, 12], [1, 0, 0], [0, 0, 1])  # nodes, free constants, label errors
+    [0, 1]
+    """
+    values = np.column_stack([np.asarray(c, dtype=float) for c in criteria])
+    keep = []
+    for i, row in enumerate(values):
+        beaten = np.all(values <= row, axis=1) & np.any(values < row, axis=1)
+        if not beaten.any():
+            keep.append(i)
     return keep
 
 

@@ -7,7 +7,7 @@ import sympy
 
 from sksymgrad import SymbolicGradientRegressor
 from sksymgrad.benchmarks import get_task, recovered
-from sksymgrad.search.engine import _independent_columns, operator_table, run_search
+from sksymgrad.search.engine import _independent_columns, front_from_candidates, operator_table, run_search
 from sksymgrad.search.expressions import constants_of, to_sympy
 from sksymgrad.search.operators import OPERATORS
 from sksymgrad.search.structure import reduce_by_symmetries, substitute
@@ -332,3 +332,30 @@ def test_the_labels_multiply_a_found_numerator_by_the_lorentz_factor():
     assert labelled.misclassified([tree]).sum() == 0 < labelled.misclassified([found]).sum()
     # nothing to multiply: a lone variable times t/B is a one-term quotient, the ratio path's
     assert multiplied_candidates([x], X, labelled, ops, settings) == []
+
+
+def test_the_front_the_selection_reads_keeps_a_formula_without_constants_beside_a_shorter_one_with_them(monkeypatch):
+    from sksymgrad.search.labels import LabelledPoints
+
+    # I.48.2 seed 2: 1/(m*(c**2 + a*v**2)), a refitted to the labels, misclassified none, so the 11-node
+    # c**3*m/sqrt(c**2 - v**2) (no constant, none wrong) was dropped from the front before the selection saw it
+    X = np.random.default_rng(0).uniform(1.0, 2.0, size=(200, 2))
+    labelled = LabelledPoints(X, (X[:, 0] * X[:, 1] > 2.25).astype(int), OPERATORS)
+    monkeypatch.setattr(labelled, "refit", lambda tree: tree)
+    monkeypatch.setattr(labelled, "misclassified", lambda trees: np.zeros((len(trees), len(X)), bool))
+    x0, x1 = ("x", 0), ("x", 1)
+    short = ("*", x0, ("+", x1, ("c", 0.6)))
+    longer = ("+", ("*", x0, ("square", x1)), x0)
+    symbols = sympy.symbols("x0 x1", positive=True)
+
+    def sources(candidates, count_constants):
+        front = front_from_candidates(
+            candidates, symbols, OPERATORS, "gradient", X, None, None, labelled, count_constants
+        )
+        return list(front["source"])
+
+    candidates = [(short, 1e-3, "a"), (longer, 2e-3, "b")]
+    assert sources(candidates, count_constants=True) == ["a", "b"]
+    assert sources(candidates, count_constants=False) == ["a"]  # the fronts that seed later searches
+    # a shorter formula without constants that misclassifies no more beats it
+    assert sources([(("*", x0, x1), 1e-3, "a"), (longer, 2e-3, "b")], count_constants=True) == ["a"]

@@ -1,5 +1,7 @@
 """Symmetries of direction fields (sksymgrad.search.structure)."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,9 +9,11 @@ import sympy
 
 from sksymgrad import SymbolicGradientRegressor
 from sksymgrad.benchmarks import recovered
+from sksymgrad.benchmarks.ensembles import load_ensemble
 from sksymgrad.export import expression_gradients
-from sksymgrad.search.expressions import evaluate_value
+from sksymgrad.search.expressions import evaluate_value, to_sympy
 from sksymgrad.search.operators import OPERATORS
+from sksymgrad.search.selection import combine_member_directions
 from sksymgrad.search.structure import Symmetry, _best_first, find_symmetries, reduce_by_symmetries
 
 
@@ -104,6 +108,28 @@ def test_reduction_maps_back_to_the_original_variables():
     # these directions is the concept.
     kinds = {s.kind for s in reduction.symmetries}
     assert kinds == {"scaling", "translation"}
+
+
+def test_the_reduced_search_keeps_two_variables_where_the_last_symmetry_is_doubtful():
+    # Seed 0's networks for n_0*exp(-m*g*x/(kb*T)): four scalings leave n_0 and m*g*x/(kb*T); a fifth,
+    # n_0**(5/2)*m, passes the noise tolerance too and would leave one combination, which the concept is not
+    # a function of. Its combination joins the front; the search runs on the two variables.
+    task, X, members, _ = load_ensemble(Path(__file__).parents[1] / "fixtures" / "ensembles" / "I_40_1.npz")
+    mean, _ = combine_member_directions(members)
+    settings = dict(max_time=20, random_state=0, trim_fraction=0.1, strategies=("linear",))
+    reg = SymbolicGradientRegressor(**settings).fit(X, mean, member_gradients=members)
+    assert len(reg.reduction_.columns) == 2 and len(reg.reduction_.symmetries) == 4
+    n_0, m, x, T, g, kb = symbols = sympy.symbols(task.variables, positive=True)
+    columns = [sympy.simplify(to_sympy(c, symbols, OPERATORS)) for c in reg.reduction_.columns]
+    assert n_0 in columns
+    # the other is a power of the exponent's argument: log(other)/log(argument) is constant
+    other = columns[1 - columns.index(n_0)]
+    ratio = sympy.lambdify(symbols, sympy.log(other) / sympy.log(m * g * x / (kb * T)))
+    powers = np.broadcast_to(ratio(*np.random.default_rng(0).uniform(1.5, 4.0, size=(6, 5))), 5)
+    np.testing.assert_allclose(powers, powers[0], rtol=1e-9)
+    # the doubtful step's combination, of all six variables, still joins the front as a formula
+    structure = reg.equations_.loc[reg.equations_["source"] == "structure", "sympy_format"]
+    assert any({str(s) for s in e.free_symbols} == set(task.variables) for e in structure), list(structure)
 
 
 def test_regressor_finds_a_lorentz_factor_only_through_the_symmetry():
