@@ -555,14 +555,14 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
         self.reduction_ = reduction
         if reduction is None:
             return front
-        trees = []
-        if Y.shape[1] == 2:
-            last, _, _, _ = reduce_by_symmetries(Y, GY, tol, max_steps=1, trim=self.trim_fraction)
-            if last is not None:
-                trees.append(substitute(last.columns[0], reduction.columns))
-        if Y.shape[1] == 1:
+        if Y.shape[1] == 1:  # two variables to start with
             trees = [reduction.columns[0]]  # the concept is a function of this one combination
         else:
+            trees = []
+            if Y.shape[1] == 2:
+                last, _, _, _ = reduce_by_symmetries(Y, GY, tol, max_steps=1, trim=self.trim_fraction)
+                if last is not None:
+                    trees.append(substitute(last.columns[0], reduction.columns))
             scale_y = Y.std(axis=0)
             mask, target_y = direction_targets(GY * scale_y, rtol=self.gradient_rtol, warn_fraction=1.0)
             symbols = [sympy.Symbol(f"_y{k}", real=True) for k in range(Y.shape[1])]
