@@ -334,7 +334,7 @@ def test_the_labels_multiply_a_found_numerator_by_the_lorentz_factor():
     assert multiplied_candidates([x], X, labelled, ops, settings) == []
 
 
-def test_the_front_the_selection_reads_keeps_a_formula_without_constants_beside_a_shorter_one_with_them(monkeypatch):
+def test_the_last_front_keeps_a_formula_without_constants_beside_a_shorter_one_with_them(monkeypatch):
     from sksymgrad.search.labels import LabelledPoints
 
     # I.48.2 seed 2: 1/(m*(c**2 + a*v**2)), a refitted to the labels, misclassified none, so the 11-node
