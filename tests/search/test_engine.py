@@ -338,7 +338,7 @@ def test_the_last_front_keeps_a_formula_without_constants_beside_a_shorter_one_w
     from sksymgrad.search.labels import LabelledPoints
 
     # I.48.2 seed 2: 1/(m*(c**2 + a*v**2)), a refitted to the labels, misclassified none, so the 11-node
-    # c**3*m/sqrt(c**2 - v**2) (no constant, none wrong) was dropped from the front before the selection saw it
+    # c**3*m/sqrt(c**2 - v**2) (no constant, none wrong) that the factor step wrote was dropped from the front
     X = np.random.default_rng(0).uniform(1.0, 2.0, size=(200, 2))
     labelled = LabelledPoints(X, (X[:, 0] * X[:, 1] > 2.25).astype(int), OPERATORS)
     monkeypatch.setattr(labelled, "refit", lambda tree: tree)
