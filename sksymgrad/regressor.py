@@ -692,7 +692,9 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             tree = round_with_members(tree, X, members, w, ops, trim, alpha, self.feature_scale_, tau, tol, labelled)
             loss = direction_loss(evaluate(tree, X, ops)[1] * self.feature_scale_, target, w, self.sign, trim)
             candidates.append((tree, loss, source))
-        front = front_from_candidates(candidates, self.symbols_, ops, "gradient", X, target, weights, labelled)
+        front = front_from_candidates(
+            candidates, self.symbols_, ops, "gradient", X, target, weights, labelled, count_constants=True
+        )
         losses = member_losses(list(front["tree"]), X, members, w, ops, trim, self.sign, self.feature_scale_)
         complexity = front["complexity"].to_numpy()
         self.equations_ = front.drop(columns=["tree"]).reset_index(drop=True)
