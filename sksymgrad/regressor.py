@@ -692,6 +692,8 @@ class SymbolicGradientRegressor(RegressorMixin, BaseEstimator):
             tree = round_with_members(tree, X, members, w, ops, trim, alpha, self.feature_scale_, tau, tol, labelled)
             loss = direction_loss(evaluate(tree, X, ops)[1] * self.feature_scale_, target, w, self.sign, trim)
             candidates.append((tree, loss, source))
+        # Refitted and rounded, a shorter formula with a constant can beat the concept, which has none, on
+        # complexity and loss alike; counting free constants keeps the concept for the description length.
         front = front_from_candidates(
             candidates, self.symbols_, ops, "gradient", X, target, weights, labelled, count_constants=True
         )
