@@ -55,7 +55,7 @@ def label_screen(terms, X, labelled, ops):
 
 
 def label_denominators(terms, denominators, screen, powers, count):
-    """The ``count`` denominators ``B**p`` under which one library term best separates the labels.
+    """The ``count`` denominators ``B`` under which one library term best separates the labels, at every power.
 
     The direction screen of :func:`_ratio_candidates` fits every numerator
     term at once, so through networks it cannot rank: every denominator
@@ -72,11 +72,18 @@ def label_denominators(terms, denominators, screen, powers, count):
     (``m*c**3/sqrt(c**2 - v**2)``, a relativistic factor), which no ratio
     of sums has.
 
+    Each denominator picked comes back at every power, the one it was
+    picked at first: a one-term quotient cannot tell the powers apart
+    (``t**2/B`` is ``t/sqrt(B)`` squared), a numerator of several terms can
+    (the one-term quotients that best separate the labels of
+    ``c**2*(u + v)/(c**2 + u*v)`` are under ``sqrt(c**2 + u*v)``).
+
     Returns
     -------
     list of (index, coefs, power)
         Denominator ``B = sum(coefs * terms[index])``, positive on the
-        labelled points where ``power != 1``.
+        labelled points where ``power != 1``; ``count`` of them, each at
+        every power.
     """
     every, at, labels, sizes = screen
     values = every[at]
@@ -93,14 +100,15 @@ def label_denominators(terms, denominators, screen, powers, count):
                 errors[list(index)] = len(at)  # t_i/(t_i + t_j) has the level sets of t_j/t_i: no denominator
             fewest = errors == errors.min()
             size = min(sizes[fewest]) + sum(complexity(terms[i]) for i in index) + (1 if power == 1 else 2)
-            ranked.append((int(errors.min()), size, index, coefs if power == 1 else oriented, power))
+            ranked.append((int(errors.min()), size, index, coefs, oriented, power))
     ranked.sort(key=lambda r: r[:2])
     picked = []
-    for _, _, index, coefs, power in ranked:
-        if len(picked) == count:
+    for _, _, index, coefs, oriented, power in ranked:
+        if len(picked) == count * len(powers):
             break
-        if all(index != other for other, _, _ in picked):  # t**2/B is t/sqrt(B) squared: one power each
-            picked.append((index, coefs, power))
+        if all(index != other for other, _, _ in picked):
+            others = [p for p in powers if p != power]
+            picked += [(index, coefs if p == 1 else oriented, p) for p in [power, *others]]
     return picked
 
 
