@@ -263,6 +263,8 @@ def test_the_labels_pick_the_denominator_under_a_square_root_the_directions_cann
     denominators += [((i, j), (1.0, s)) for i, j in combinations(range(9), 2) for s in (1.0, -1.0)]
     picked = label_denominators(terms, denominators, label_screen(terms, X, labelled, ops), (1.0, 0.5), 2)
     assert picked[0] == ((4, 5), (-1.0, 1.0), 0.5), picked
+    # one term cannot tell sqrt(B) from B (t**2/B has the level sets of t/sqrt(B)): the base comes at both
+    assert picked[1] == ((4, 5), (1.0, -1.0), 1.0) and len(picked) == 4, picked
 
 
 def test_a_denominator_the_labels_pick_that_vanishes_at_a_surface_point_is_skipped(monkeypatch):

@@ -134,31 +134,52 @@ def test_labels_select_the_concept_where_the_members_alone_did_not(name, strateg
     assert wrong[1] < wrong[0] and reg.equations_.loc[reg.best_index_, "label_errors"] == wrong[1]
 
 
+def _search_seed(random_state):
+    """The seed the interpreter with ``random_state`` gives its regressor: its third draw."""
+    from sklearn.utils import check_random_state
+
+    rng = check_random_state(random_state)
+    return [rng.randint(2**31) for _ in range(3)][-1]
+
+
+def _fit_labelled_recording(name, random_state, strategies):
+    """The recording ``labelled/<name>.npz`` searched as the interpreter with ``random_state`` searches it."""
+    from sksymgrad.benchmarks.ensembles import load_labels
+
+    path = FIXTURES / "ensembles" / "labelled" / f"{name}.npz"
+    task, X, members, level = load_ensemble(path)
+    label_points, labels = load_labels(path)
+    mean, _ = combine_member_directions(members)
+    settings = dict(trim_fraction=0.1, max_time=30, random_state=_search_seed(random_state), strategies=strategies)
+    reg = SymbolicGradientRegressor(**settings).fit(
+        X, mean, member_gradients=members, label_points=label_points, labels=labels
+    )
+    return task, level, reg
+
+
 def test_the_selection_keeps_a_formula_without_constants_that_a_shorter_refitted_one_dominates():
-    """I.48.2 seed 2 (``labelled/I_48_2_seed2.npz``, every surface point), searched as the interpreter does.
+    """I.48.2 seed 2 (``labelled/I_48_2_seed2.npz``, every surface point).
 
     Refitted to the labels and rounded, ``1/(m*(c**2 + 3*v**2/5))`` is shorter than the concept
     ``c**3*m/sqrt(c**2 - v**2)`` and fits the networks better; a front of complexity and loss dropped the
     concept before the selection, which weighs free constants and label errors, could see it.
     """
-    from sklearn.utils import check_random_state
-
-    from sksymgrad.benchmarks.ensembles import load_labels
     from sksymgrad.search.simplify import constant_digits
 
-    path = FIXTURES / "ensembles" / "labelled" / "I_48_2_seed2.npz"
-    task, X, members, level = load_ensemble(path)
-    label_points, labels = load_labels(path)
-    mean, _ = combine_member_directions(members)
-    rng = check_random_state(2)
-    search_seed = [rng.randint(2**31) for _ in range(3)][-1]  # the interpreter's third draw is the search's seed
-    settings = dict(trim_fraction=0.1, max_time=30, random_state=search_seed, strategies=("linear", "labels"))
-    reg = SymbolicGradientRegressor(**settings).fit(
-        X, mean, member_gradients=members, label_points=label_points, labels=labels
-    )
+    task, level, reg = _fit_labelled_recording("I_48_2_seed2", 2, ("linear", "labels"))
     assert recovered(reg.sympy(), task.expression, task.domain, level=level), reg.summary()
     chosen = reg.equations_.loc[reg.best_index_]
     assert constant_digits(chosen["sympy_format"]) == 0, chosen["sympy_format"]
     # the concept is dominated on the two criteria alone: a front of those would not hold it
     shorter = reg.equations_[(reg.equations_["complexity"] <= chosen["complexity"])]
     assert (shorter["member_loss"] < chosen["member_loss"]).any(), reg.equations_
+
+
+def test_a_denominator_the_labels_pick_under_a_root_is_searched_without_it():
+    """I.16.6 seed 2 (``labelled/I_16_6_seed2.npz``, every surface point), the ratio path alone.
+
+    The one-term quotients that best separate the labels are under ``sqrt(c**2 + u*v)``; the concept
+    ``c**2*(u + v)/(c**2 + u*v)`` is that base at power 1 with a numerator of two terms.
+    """
+    task, level, reg = _fit_labelled_recording("I_16_6_seed2", 2, ("ratio",))
+    assert recovered(reg.sympy(), task.expression, task.domain, level=level), reg.summary()
