@@ -107,8 +107,8 @@ def label_denominators(terms, denominators, screen, powers, count):
         if len(picked) == count * len(powers):
             break
         if all(index != other for other, _, _ in picked):
-            others = [p for p in powers if p != power]
-            picked += [(index, coefs if p == 1 else oriented, p) for p in [power, *others]]
+            for p in sorted(powers, key=lambda p: p != power):  # the power it was picked at first
+                picked.append((index, coefs if p == 1 else oriented, p))
     return picked
 
 
