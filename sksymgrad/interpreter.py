@@ -60,6 +60,20 @@ def default_regressor():
     return SymbolicGradientRegressor(model_selection="auto", trim_fraction=0.1)
 
 
+def fit_seeds(random_state):
+    """The seeds ``fit`` draws from ``random_state``: the networks', the point subsample's and the search's.
+
+    A replay of the interpreter's search on recorded gradients passes the
+    third as the regressor's ``random_state``.
+
+    Examples
+    --------
+    >>> net_seed, point_seed, search_seed = fit_seeds(0)
+    """
+    rng = check_random_state(random_state)
+    return tuple(int(rng.randint(2**31)) for _ in range(3))
+
+
 def _first(activation):
     return activation if isinstance(activation, str) else activation[0]
 
@@ -304,9 +318,7 @@ class GradientSymbolicInterpreter(TransformerMixin, BaseEstimator):
                 "of one variable has the same gradient direction, so there is no concept to tell apart."
             )
         self._check_neuron_before_training(X)
-        rng = check_random_state(self.random_state)
-        net_seed, point_seed = rng.randint(2**31), rng.randint(2**31)
-        search_seed = int(rng.randint(2**31))
+        net_seed, point_seed, search_seed = fit_seeds(self.random_state)
 
         self.net_, self.members_ = train_networks(self.net, X, y, self.n_networks, net_seed, self.verbose)
         self.module_ = self.members_[0]

@@ -134,23 +134,16 @@ def test_labels_select_the_concept_where_the_members_alone_did_not(name, strateg
     assert wrong[1] < wrong[0] and reg.equations_.loc[reg.best_index_, "label_errors"] == wrong[1]
 
 
-def _search_seed(random_state):
-    """The seed the interpreter with ``random_state`` gives its regressor: its third draw."""
-    from sklearn.utils import check_random_state
-
-    rng = check_random_state(random_state)
-    return [rng.randint(2**31) for _ in range(3)][-1]
-
-
 def _fit_labelled_recording(name, random_state, strategies):
     """The recording ``labelled/<name>.npz`` searched as the interpreter with ``random_state`` searches it."""
     from sksymgrad.benchmarks.ensembles import load_labels
+    from sksymgrad.interpreter import fit_seeds
 
     path = FIXTURES / "ensembles" / "labelled" / f"{name}.npz"
     task, X, members, level = load_ensemble(path)
     label_points, labels = load_labels(path)
     mean, _ = combine_member_directions(members)
-    settings = dict(trim_fraction=0.1, max_time=30, random_state=_search_seed(random_state), strategies=strategies)
+    settings = dict(trim_fraction=0.1, max_time=30, random_state=fit_seeds(random_state)[2], strategies=strategies)
     reg = SymbolicGradientRegressor(**settings).fit(
         X, mean, member_gradients=members, label_points=label_points, labels=labels
     )
