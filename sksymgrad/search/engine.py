@@ -760,9 +760,11 @@ def front_from_candidates(candidates, symbols, ops, mode, X, target, weights, la
     constant refitted to the labels is spent on them, so a formula without
     it that misclassifies no more is not beaten by it, however many nodes
     shorter (the selection charges the constant's digits). The regressor
-    asks for this on its last front before the selection only (after the
-    factor step): the fronts that seed later searches keep the two criteria
-    (widening them changes the label evolution's course, docs/method.md).
+    asks for this on the last two fronts only: the one after the factor
+    step, which the selection receives, and the one the selection rebuilds
+    after refitting and rounding every row. The fronts that seed later
+    searches keep the two criteria (widening them changes the label
+    evolution's course, docs/method.md).
     """
     rows = []
     seen = set()
