@@ -132,8 +132,11 @@ def _smallest(values, k):
         return np.zeros(values.shape, dtype=bool)
     kth = np.partition(values, k - 1, axis=0)[k - 1]
     below = values < kth
+    room = k - below.sum(axis=0)
     tied = values == kth
-    return below | (tied & (np.cumsum(tied, axis=0) <= k - below.sum(axis=0)))
+    if np.all(tied.sum(axis=0) <= room):  # the usual case: no tie to cut, and no running count to take
+        return below | tied
+    return below | (tied & (np.cumsum(tied, axis=0) <= room))
 
 
 def direction_loss(grad, N, weights=None, sign="point", trim=0.0):

@@ -8,10 +8,14 @@ from sksymgrad.search.losses import _kept_by_sorting, trim_weights
 
 @pytest.mark.parametrize("shape", [(200,), (200, 7), (1, 3), (2,)])
 @pytest.mark.parametrize("trim", [0.05, 0.1, 0.5, 0.999])
-def test_equal_weights_are_trimmed_as_a_stable_sort_would(shape, trim):
+@pytest.mark.parametrize("ties", [True, False])
+def test_equal_weights_are_trimmed_as_a_stable_sort_would(shape, trim, ties):
     # the partition path must keep exactly the points the sorting path keeps, ties and infinities included
     rng = np.random.default_rng(0)
-    values = rng.choice([0.0, 0.25, 1.0, np.inf], size=shape) * rng.integers(1, 3, size=shape)
+    if ties:
+        values = rng.choice([0.0, 0.25, 1.0, np.inf], size=shape) * rng.integers(1, 3, size=shape)
+    else:
+        values = rng.uniform(size=shape)
     weights = np.full(shape[0], 1.0 / shape[0])
     w = np.broadcast_to(weights[:, None] if values.ndim == 2 else weights, values.shape)
     expected = np.where(_kept_by_sorting(values, w, trim), w, 0.0)
