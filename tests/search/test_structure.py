@@ -14,7 +14,14 @@ from sksymgrad.export import expression_gradients
 from sksymgrad.search.expressions import evaluate_value, to_sympy
 from sksymgrad.search.operators import OPERATORS
 from sksymgrad.search.selection import combine_member_directions
-from sksymgrad.search.structure import Symmetry, _best_first, find_symmetries, reduce_by_symmetries
+from sksymgrad.search.structure import (
+    Symmetry,
+    _best_first,
+    _rivals_set_aside,
+    find_symmetries,
+    ranked_symmetries,
+    reduce_by_symmetries,
+)
 
 
 def _field(expr, symbols, low=1.0, high=5.0, n=500, seed=0, noise=0.0):
@@ -93,6 +100,30 @@ def test_best_fitting_symmetry_goes_first_across_kinds():
         Symmetry("translation", {0: 1, 1: 1}, 2e-16),
     ]
     assert _best_first(exact, tol=1e-5) == [exact[2], exact[1], exact[0]]
+
+
+def test_a_translation_and_a_scaling_of_the_same_two_variables_rank_by_their_fit():
+    # m*log(x2/x1) near the diagonal x1 = x2, through noise: the false translation of (x1, x2) passes the
+    # tolerance beside the true scaling and, within a tenth of it, would go first by its kind alone
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.uniform(1, 5, 800), rng.uniform(4, 4.3, (800, 2))])
+    G = expression_gradients(m * sympy.log(x2 / x1), [m, x1, x2], X)
+    G = G / np.linalg.norm(G, axis=1, keepdims=True) + 0.05 * rng.normal(size=G.shape)
+    found = [s for kind in ("translation", "scaling") for s in find_symmetries(X, G, kind, 0.3)]
+    assert [s.kind for s in _best_first(found, 0.3)] == ["translation", "scaling"]
+    assert [(s.kind, s.coefs) for s in ranked_symmetries(X, G, 0.3)] == [("scaling", {1: 1, 2: 1})]
+    reduction, Y, _, _ = reduce_by_symmetries(X, G, 0.3, max_steps=1)
+    assert [s.kind for s in reduction.symmetries] == ["scaling"]
+
+
+def test_rival_kinds_are_set_aside_only_on_the_same_two_variables():
+    pair_t = Symmetry("translation", {0: 1, 1: 1}, residual=0.081)
+    pair_s = Symmetry("scaling", {0: 1, 1: 1}, residual=0.078)
+    other_t = Symmetry("translation", {2: 1, 3: 1}, residual=0.09)
+    triple_s = Symmetry("scaling", {0: 1, 2: 1, 3: 1}, residual=0.04)
+    assert _rivals_set_aside([pair_t, pair_s, other_t, triple_s]) == [pair_s, other_t, triple_s]
+    pair_t = Symmetry("translation", {0: 1, 1: 1}, residual=0.07)
+    assert _rivals_set_aside([pair_t, pair_s, other_t, triple_s]) == [pair_t, other_t, triple_s]
 
 
 def test_reduction_maps_back_to_the_original_variables():
