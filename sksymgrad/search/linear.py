@@ -156,7 +156,7 @@ class DirectionProblem:
         return c / np.abs(c).max(axis=1, keepdims=True), losses
 
     def screening_rows(self, rows):
-        """Cache per-point Gram matrices of all terms on the screening rows."""
+        """Cache the terms' per-point Gram matrices on the screening rows, as (K*K, n_rows): a row per pair."""
         T = self.T[rows]
         # (K, K, n), points innermost: fit() gathers whole rows of it (one per pair of terms), and its
         # sums over points want them contiguous; filled a term at a time (einsum with order="C" is 5x slower)
